@@ -1,0 +1,165 @@
+"""``python -m streams`` (also the ``streams`` console script): the worker and the offline tools.
+
+worker                     run the Faust worker: all agents, web port with /metrics /healthz /readyz
+produce PATH... [--topic]  publish files (RSS/Atom, HTML, text, JSON, JSONL) to the raw topic
+classify [PATH|-]          parse + tag + route without Kafka; one JSON line per article
+dedup [PATH|-]             the dedup logic over JSONL, in order; one JSON line per input
+topics                     create the pipeline's topics (the worker does this too)
+demo                       the whole pipeline on the bundled samples, with a readable result
+config                     print the settings in force (secrets masked)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from .errors import ParseError, StreamsError
+from .settings import Settings
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="streams", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    worker = sub.add_parser("worker", help="run the Faust worker")
+    worker.add_argument(
+        "--loglevel", default=None, help="debug, info, warn, error (default STREAMS_LOG_LEVEL)"
+    )
+    produce = sub.add_parser("produce", help="publish files to the raw topic")
+    produce.add_argument("paths", nargs="+", type=Path)
+    produce.add_argument("--topic", default=None, help="default: the raw topic (news.raw)")
+    classify = sub.add_parser("classify", help="parse + tag + route without Kafka")
+    classify.add_argument(
+        "input", nargs="*", default=["-"], help="JSONL of articles, '-' for stdin, or files"
+    )
+    classify.add_argument(
+        "--rules", type=Path, default=None, help="a rules file (default: STREAMS_RULES or shipped)"
+    )
+    classify.add_argument("--full", action="store_true", help="print whole records, not the summary")
+    dedup = sub.add_parser("dedup", help="dedup verdicts over JSONL, in order")
+    dedup.add_argument("input", nargs="?", default="-")
+    sub.add_parser("topics", help="create the pipeline's topics")
+    demo = sub.add_parser("demo", help="the whole pipeline on the bundled samples")
+    demo.add_argument(
+        "--keep", action="store_true", help="leave the demo topics in place (they are unique per run)"
+    )
+    sub.add_parser("config", help="print the settings in force")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "worker":
+            from .worker import run_worker
+
+            return run_worker(settings, loglevel=args.loglevel)
+        logging.basicConfig(
+            level=settings.log_level.upper() if settings.log_level != "warn" else "WARNING",
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        if args.command == "produce":
+            from .produce import messages_from_files, publish
+
+            count = asyncio.run(
+                publish(settings, args.topic or settings.topics.raw, messages_from_files(args.paths))
+            )
+            print(f"published {count} message(s) to {args.topic or settings.topics.raw}")
+            return 0
+        if args.command == "classify":
+            return _classify(args.input, args.rules or settings.rules_path, args.full, sys.stdout)
+        if args.command == "dedup":
+            return _dedup(args.input, settings, sys.stdout)
+        if args.command == "topics":
+            from .kafka_admin import ensure_topics
+
+            created = asyncio.run(ensure_topics(settings))
+            print(f"created: {', '.join(created) or 'none (all exist)'}")
+            return 0
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(settings, keep=args.keep)
+        if args.command == "config":
+            sys.stdout.write(orjson.dumps(settings.describe(), option=orjson.OPT_INDENT_2).decode() + "\n")
+            return 0
+    except StreamsError as exc:
+        print(f"streams: error: {exc}", file=sys.stderr)
+        return 2 if not exc.retriable else 3
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _read_records(inputs: Sequence[str]) -> Iterator[tuple[str, bytes, str | None]]:
+    """(label, payload, content type) for each JSONL line on stdin/files, or each non-JSONL file."""
+    for name in inputs:
+        if name == "-":
+            for number, line in enumerate(sys.stdin.buffer, 1):
+                if line.strip():
+                    yield f"stdin:{number}", line, "application/json"
+            continue
+        path = Path(name)
+        if path.suffix.lower() == ".jsonl":
+            with path.open("rb") as handle:
+                for number, line in enumerate(handle, 1):
+                    if line.strip():
+                        yield f"{path.name}:{number}", line, "application/json"
+        else:
+            yield path.name, path.read_bytes(), None
+
+
+def _classify(inputs: Sequence[str], rules_path: Path | None, full: bool, out: TextIO) -> int:
+    from .parsing import RawMeta
+    from .pipeline import classify_article, parse_and_tag, summary
+    from .routing import load_rules
+
+    rules = load_rules(rules_path)
+    failures = 0
+    for label, payload, content_type in _read_records(inputs):
+        try:
+            articles = parse_and_tag(payload, RawMeta(content_type=content_type, source=label))
+        except ParseError as exc:
+            failures += 1
+            out.write(orjson.dumps({"input": label, "error": str(exc), "reason": exc.reason}).decode() + "\n")
+            continue
+        for article in articles:
+            classify_article(article, rules)
+            record: Any = article if full else summary(article)
+            out.write(orjson.dumps(record).decode() + "\n")
+    return 0
+
+
+def _dedup(input_name: str, settings: Settings, out: TextIO) -> int:
+    from .dedup.index import DedupConfig, DedupIndex
+    from .parsing import RawMeta, parse_payload
+
+    index = DedupIndex({}, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
+    shown: dict[str, str] = {}  # internal id -> the id the input gave, so dup_of and story read alike
+    for label, payload, content_type in _read_records([input_name]):
+        try:
+            articles = parse_payload(payload, RawMeta(content_type=content_type, source=label))
+        except ParseError as exc:
+            out.write(orjson.dumps({"input": label, "error": str(exc), "reason": exc.reason}).decode() + "\n")
+            continue
+        for item, article in enumerate(articles):
+            article.origin.update(topic="input", offset=label, item=item)
+            verdict = index.check(article).as_dict()
+            shown.setdefault(article.id, article.origin.get("given_id") or article.id)
+            for field in ("dup_of", "story"):
+                if verdict[field]:
+                    verdict[field] = shown.get(verdict[field], verdict[field])
+            out.write(orjson.dumps({"id": shown[article.id], **verdict}).decode() + "\n")
+    return 0

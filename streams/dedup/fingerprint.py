@@ -1,0 +1,74 @@
+"""Fingerprints of an article's normalised text: word shingles, their MinHash, and LSH band keys.
+
+The hash is pinned (blake2b, 32 bits, our own function handed to datasketch) so fingerprints stay the same
+across datasketch releases (2.x changed its default) and across processes (Python's ``hash`` is salted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import MinHash
+
+from ..textnorm import fold
+
+__all__ = ["NUM_PERM", "Fingerprint", "fingerprint", "jaccard"]
+
+NUM_PERM = 128
+BANDS = 32  # 32 bands x 4 rows: pairs above ~0.45 Jaccard almost always share a band
+ROWS = NUM_PERM // BANDS
+SHINGLE = 3
+SEED = 20261129
+
+
+def _band_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+def _hash32(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    shingles: frozenset[int]
+    bands: tuple[str, ...]
+
+
+def shingle_hashes(text: str) -> frozenset[int]:
+    words = fold(text).split()
+    if len(words) < SHINGLE:
+        return frozenset({_hash32(" ".join(words).encode())}) if words else frozenset()
+    return frozenset(
+        _hash32(" ".join(words[i : i + SHINGLE]).encode()) for i in range(len(words) - SHINGLE + 1)
+    )
+
+
+def fingerprint(title: str, body: str) -> Fingerprint:
+    """Shingles of the body (the title too when the body is short) and the LSH band keys."""
+    text = body if len(body.split()) >= 40 else f"{title}\n{body}"
+    shingles = shingle_hashes(text)
+    if not shingles:
+        return Fingerprint(frozenset(), ())
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=lambda value: value)
+    minhash.update_batch(np.fromiter(shingles, dtype=np.uint64, count=len(shingles)))
+    values = minhash.hashvalues
+    bands = tuple(
+        f"{band}:{_band_hash(values[band * ROWS : (band + 1) * ROWS].tobytes())}" for band in range(BANDS)
+    )
+    return Fingerprint(shingles, bands)
+
+
+def jaccard(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def containment(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> float:
+    """How much of the smaller set lies in the larger one (a trimmed copy scores high)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))

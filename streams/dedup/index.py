@@ -1,0 +1,175 @@
+"""The dedup stage's decision, over any mutable mapping (a dict offline, a Faust table in the worker).
+
+For each article, in order:
+
+1. **Replay**: the same message delivered again (same id from the same raw topic, partition, offset and
+   item) gets its recorded verdict again, never "duplicate of itself". The same article published again
+   (same id, another raw message) is a duplicate of the first copy: ``dup_of`` names that id.
+2. **Exact**: the same canonical URL, or the same normalised content hash, as a stored article.
+3. **Near-copy**: LSH band keys (MinHash of word shingles) find candidates; real Jaccard (or containment
+   for trimmed copies) over the stored shingles verifies them.
+4. **Story**: a candidate too different to be a copy but clearly the same text family shares its story id;
+   otherwise the article starts a story of its own.
+
+State keys: ``a:<id>`` verdicts, ``u:<hash>`` and ``c:<hash>`` exact keys, ``b:<band>`` candidate lists,
+``s:<id>`` shingles. Entries older than the time-to-live (by the articles' own fetch time, so replays get
+the same answers) are ignored and pruned when touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..record import Article
+from .fingerprint import Fingerprint, containment, fingerprint, jaccard
+
+__all__ = ["DedupConfig", "DedupIndex", "Verdict"]
+
+MAX_BAND_ENTRIES = 16  # candidates kept per band key: syndicated copies cluster, they don't pile up
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    near_threshold: float = 0.5  # Jaccard of 3-word shingles at or above which a copy is a duplicate
+    containment_threshold: float = 0.85  # ... or this much of the shorter text inside the longer
+    min_shingles_for_containment: int = 25
+    story_threshold: float = 0.2
+    ttl_seconds: float = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    duplicate: bool
+    dup_of: str | None
+    kind: str | None  # url | content | near | None
+    similarity: float
+    story: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "duplicate": self.duplicate,
+            "dup_of": self.dup_of,
+            "kind": self.kind,
+            "similarity": round(self.similarity, 4),
+            "story": self.story,
+        }
+
+
+def _origin_key(article: Article) -> str:
+    """Which raw message (and which item in it) this article came from."""
+    o = article.origin
+    return f"{o.get('topic')}:{o.get('partition')}:{o.get('offset')}:{o.get('item', 0)}"
+
+
+def _epoch(iso: str) -> float:
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+class DedupIndex:
+    def __init__(self, state: MutableMapping[str, Any], config: DedupConfig | None = None) -> None:
+        self.state = state
+        self.config = config or DedupConfig()
+
+    def check(self, article: Article) -> Verdict:
+        """The verdict for ``article``, remembering it for the articles that follow."""
+        now = _epoch(article.fetched_at)
+        origin = _origin_key(article)
+        recorded = self._fresh(f"a:{article.id}", now)
+        if recorded is not None:
+            if recorded.get("o") == origin:
+                return Verdict(**{k: v for k, v in recorded.items() if k not in ("t", "o")})
+            kind = "url" if article.fingerprints.get("url") else "content"
+            return Verdict(True, article.id, kind, 1.0, str(recorded.get("story") or article.id))
+
+        verdict = self._exact(article, now)
+        fp = fingerprint(article.title, article.body)
+        if verdict is None:
+            verdict = self._near(article, fp, now)
+        self._remember(article, fp, verdict, now, origin)
+        return verdict
+
+    # ------------------------------------------------------------------------------------------ steps
+
+    def _exact(self, article: Article, now: float) -> Verdict | None:
+        for kind, key in (
+            ("url", article.fingerprints.get("url")),
+            ("content", article.fingerprints.get("content")),
+        ):
+            if not key:
+                continue
+            owner = self._fresh(f"{kind[0]}:{key}", now)
+            if owner is not None and owner["id"] != article.id:
+                story = self._story_of(owner["id"], now)
+                return Verdict(True, owner["id"], kind, 1.0, story)
+        return None
+
+    def _near(self, article: Article, fp: Fingerprint, now: float) -> Verdict:
+        best_id, best_sim, best_near = None, 0.0, False
+        seen: set[str] = set()
+        for band in fp.bands:
+            for candidate_id, stamp in self.state.get(f"b:{band}", []) or []:
+                if (
+                    candidate_id in seen
+                    or candidate_id == article.id
+                    or now - stamp > self.config.ttl_seconds
+                ):
+                    continue
+                seen.add(candidate_id)
+                stored = self._fresh(f"s:{candidate_id}", now)
+                if stored is None:
+                    continue
+                other = frozenset(stored["h"])
+                sim = jaccard(fp.shingles, other)
+                near = sim >= self.config.near_threshold or (
+                    min(len(fp.shingles), len(other)) >= self.config.min_shingles_for_containment
+                    and containment(fp.shingles, other) >= self.config.containment_threshold
+                )
+                if (near, sim) > (best_near, best_sim):
+                    best_id, best_sim, best_near = candidate_id, sim, near
+        if best_id is not None and best_near:
+            return Verdict(True, best_id, "near", best_sim, self._story_of(best_id, now))
+        if best_id is not None and best_sim >= self.config.story_threshold:
+            return Verdict(False, None, None, best_sim, self._story_of(best_id, now))
+        return Verdict(False, None, None, best_sim, article.id)
+
+    def _remember(self, article: Article, fp: Fingerprint, verdict: Verdict, now: float, origin: str) -> None:
+        self.state[f"a:{article.id}"] = {**verdict.as_dict(), "t": now, "o": origin}
+        if verdict.duplicate:
+            return  # the original already stands for this text
+        for kind in ("url", "content"):
+            key = article.fingerprints.get(kind)
+            if key:
+                self.state[f"{kind[0]}:{key}"] = {"id": article.id, "t": now}
+        if not fp.shingles:
+            return
+        self.state[f"s:{article.id}"] = {"h": sorted(fp.shingles), "t": now}
+        for band in fp.bands:
+            key = f"b:{band}"
+            entries = [
+                e
+                for e in (self.state.get(key) or [])
+                if now - e[1] <= self.config.ttl_seconds and e[0] != article.id
+            ]
+            entries.append([article.id, now])
+            self.state[key] = entries[-MAX_BAND_ENTRIES:]
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    def _fresh(self, key: str, now: float) -> dict[str, Any] | None:
+        value = self.state.get(key)
+        if value is None:
+            return None
+        if now - value.get("t", now) > self.config.ttl_seconds:
+            del self.state[key]
+            return None
+        return dict(value)
+
+    def _story_of(self, article_id: str, now: float) -> str:
+        recorded = self._fresh(f"a:{article_id}", now)
+        return str(recorded["story"]) if recorded and recorded.get("story") else article_id

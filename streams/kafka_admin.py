@@ -1,0 +1,60 @@
+"""Topic administration with aiokafka: every topic the pipeline uses exists before a worker joins.
+
+Faust would create topics lazily, but a consumer that joins before its source topic exists is assigned
+nothing and stays idle until the next rebalance; creating them first avoids that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+
+from .errors import BrokerUnavailableError
+from .settings import Settings
+
+__all__ = ["ensure_topics", "wait_for_broker"]
+
+
+async def wait_for_broker(settings: Settings, timeout: float = 30.0) -> None:
+    """Return once the cluster answers a metadata request; raise BrokerUnavailableError after ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Exception | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        admin = AIOKafkaAdminClient(**settings.kafka_client_options(), request_timeout_ms=5000)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return
+        except (KafkaConnectionError, KafkaError, OSError) as exc:
+            last = exc
+            await asyncio.sleep(0.5)
+        finally:
+            await admin.close()
+    raise BrokerUnavailableError(
+        f"no Kafka broker answered at {settings.bootstrap} within {timeout:.0f}s: {last}"
+    )
+
+
+async def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> list[str]:
+    """Create the pipeline's topics (and ``extra`` ones) that do not exist yet; return those created."""
+    wanted = list(dict.fromkeys([*settings.topics.all(), *extra]))
+    admin = AIOKafkaAdminClient(**settings.kafka_client_options(), request_timeout_ms=15000)
+    try:
+        await admin.start()
+    except (KafkaConnectionError, OSError) as exc:
+        raise BrokerUnavailableError(f"no Kafka broker answered at {settings.bootstrap}: {exc}") from exc
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in wanted if name not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker won the race
+                await admin.create_topics(
+                    [NewTopic(name, settings.partitions, settings.replication) for name in missing]
+                )
+        return missing
+    finally:
+        await admin.close()

@@ -1,0 +1,128 @@
+"""Prometheus metrics, built by a factory that takes the registry (tests pass a fresh ``CollectorRegistry``).
+
+Base units (seconds), ``_total`` on counters, and only bounded label values: stage names, reason classes
+(the ``reason`` of :class:`~streams.errors.StreamsError`), route names, format names, duplicate kinds.
+Never URLs, ids or titles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["Metrics", "build_metrics"]
+
+STAGES = ("parse", "dedup", "route")
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    registry: CollectorRegistry
+    received: Counter
+    parsed: Counter
+    failed: Counter
+    duplicates: Counter
+    routed: Counter
+    review: Counter
+    deadlettered: Counter
+    stage_seconds: Histogram
+    end_to_end_seconds: Histogram
+    dedup_state_entries: Gauge
+    rules_info: Gauge
+    rules_reload_failures: Counter
+
+
+def build_metrics(registry: CollectorRegistry | None = None, namespace: str = "streams") -> Metrics:
+    registry = registry if registry is not None else CollectorRegistry()
+    metrics = Metrics(
+        registry=registry,
+        received=Counter(
+            "received_messages_total",
+            "Messages consumed, by stage.",
+            ["stage"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        parsed=Counter(
+            "parsed_articles_total",
+            "Articles parsed from raw payloads, by input format.",
+            ["format"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        failed=Counter(
+            "failed_messages_total",
+            "Messages that failed, by stage and reason class.",
+            ["stage", "reason"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        duplicates=Counter(
+            "duplicates_total",
+            "Articles found to be duplicates, by kind (url, content, near).",
+            ["kind"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        routed=Counter(
+            "routed_articles_total",
+            "Articles routed, by route name.",
+            ["route"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        review=Counter(
+            "review_articles_total",
+            "Articles sent to review instead of a low-confidence route.",
+            namespace=namespace,
+            registry=registry,
+        ),
+        deadlettered=Counter(
+            "deadletter_messages_total",
+            "Messages sent to the dead-letter topic, by stage.",
+            ["stage"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        stage_seconds=Histogram(
+            "stage_processing_seconds",
+            "Processing time of one message, by stage.",
+            ["stage"],
+            buckets=_LATENCY_BUCKETS,
+            namespace=namespace,
+            registry=registry,
+        ),
+        end_to_end_seconds=Histogram(
+            "end_to_end_latency_seconds",
+            "From fetch time to routed.",
+            buckets=_E2E_BUCKETS,
+            namespace=namespace,
+            registry=registry,
+        ),
+        dedup_state_entries=Gauge(
+            "dedup_state_entries",
+            "Entries in this worker's dedup table partitions.",
+            namespace=namespace,
+            registry=registry,
+        ),
+        rules_info=Gauge(
+            "rules_info",
+            "The routing rules version in force (value 1).",
+            ["version"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        rules_reload_failures=Counter(
+            "rules_reload_failures_total",
+            "Rules files refused on reload (the previous rules stay).",
+            namespace=namespace,
+            registry=registry,
+        ),
+    )
+    for stage in STAGES:
+        metrics.received.labels(stage=stage)
+        metrics.stage_seconds.labels(stage=stage)
+    return metrics

@@ -1,0 +1,105 @@
+"""Two calibrated scores from an article's tags: is it about Syria, and is its core event diplomatic.
+
+Both are logistic functions of a few evidence sums, so each score reads as a probability and the evidence
+behind it can be shown (``why``). What counts:
+
+*About Syria* — where Syria is named, not only whether: names in the headline weigh most, repeated mentions
+in the body next, an early first mention adds; places that are also ordinary words or exist abroad (حمص
+chickpeas, Aleppo pepper, Damascus in Maryland) count only when an unambiguous Syrian name corroborates
+them; many other countries against one mention of Syria make it a passing mention.
+
+*Diplomatic* — diplomatic signals (talks, envoys, visits, Security Council, sanctions, embassies...) and
+diplomatic actors (foreign ministers, envoys, UN bodies, processes) against non-diplomatic signals (strikes,
+shelling, casualties, appointments, economy, disasters, crime). Headline terms count double: the headline
+names the core event.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["NON_DIPLOMATIC_KINDS", "scores"]
+
+NON_DIPLOMATIC_KINDS = ("conflict", "domestic", "economy", "disaster", "crime", "humanitarian")
+BODY_CAP = 4  # one term repeated many times is still one idea
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def scores(tags: dict[str, Any]) -> dict[str, Any]:
+    """``{"syria": p, "diplomacy": p, "evidence": {...}}`` from ``Article.tags``."""
+    entities = tags.get("entities", [])
+    topics = tags.get("topics", {}).values()
+
+    strong = [e for e in entities if e["syria"] == "strong" and not e["ambiguous"]]
+    weak = [e for e in entities if e["syria"] == "weak" or (e["syria"] == "strong" and e["ambiguous"])]
+    clear_weak = [e for e in weak if not e["ambiguous"]]
+    corroborated = bool(strong) or len(clear_weak) >= 2
+    counted_weak = weak if corroborated else clear_weak
+
+    strong_title = sum(e["title"] for e in strong)
+    strong_body = sum(min(e["body"], BODY_CAP) for e in strong)
+    weak_title = sum(e["title"] for e in counted_weak)
+    weak_body = sum(min(e["body"], BODY_CAP) for e in counted_weak)
+    early = any((e["first"] is not None and e["first"] < 0.2) for e in strong)
+    foreign = sum(
+        e["title"] * 2 + min(e["body"], BODY_CAP)
+        for e in entities
+        if e["type"] == "country" and e["id"] != "country.SY"
+    )
+    syria_raw = (
+        2.5 * min(strong_title, 2)
+        + 0.9 * min(strong_body, 8)
+        + 1.2 * min(weak_title, 2)
+        + 0.35 * min(weak_body, 8)
+        + (0.6 if early else 0.0)
+    )
+    syria_mass = strong_title * 2 + strong_body + weak_title + 0.5 * weak_body
+    passing = syria_mass <= 1.5 and foreign >= 3
+    syria_logit = 1.4 * (syria_raw - 2.0) - (1.5 if passing else 0.0)
+
+    dip, against = 0.0, 0.0
+    dip_terms: list[tuple[str, float]] = []
+    against_terms: list[tuple[str, float]] = []
+    for topic in topics:
+        amount = topic["weight"] * (2 * topic["title"] + min(topic["body"], BODY_CAP))
+        if topic["kind"] == "diplomacy":
+            dip += amount
+            dip_terms.append((topic["id"], amount))
+        elif topic["kind"] in NON_DIPLOMATIC_KINDS:
+            against += amount
+            against_terms.append((topic["id"], amount))
+    actors = [e for e in entities if e["diplomatic"]]
+    actor_amount = sum(0.8 * min(e["title"], 1) + 0.4 * min(e["body"], 2) for e in actors)
+    dip += actor_amount
+    diplomacy_logit = 0.8 * (dip - 1.1 * against) - 0.8
+
+    return {
+        "syria": round(_sigmoid(syria_logit), 4),
+        "diplomacy": round(_sigmoid(diplomacy_logit), 4),
+        "evidence": {
+            "syria": {
+                "entities": [_named(e) for e in strong + counted_weak][:8],
+                "ignored_lookalikes": [e["id"] for e in weak if e not in counted_weak][:5],
+                "passing_mention": passing,
+                "raw": round(syria_raw, 3),
+            },
+            "diplomacy": {
+                "signals": _top(dip_terms),
+                "actors": [_named(e) for e in actors][:6],
+                "against": _top(against_terms),
+                "raw": round(dip - 1.1 * against, 3),
+            },
+        },
+    }
+
+
+def _named(entity: dict[str, Any]) -> dict[str, Any]:
+    return {"id": entity["id"], "terms": entity["terms"], "title": entity["title"], "body": entity["body"]}
+
+
+def _top(items: list[tuple[str, float]], n: int = 6) -> list[dict[str, Any]]:
+    return [{"topic": k, "weight": round(v, 3)} for k, v in sorted(items, key=lambda kv: -kv[1])[:n]]

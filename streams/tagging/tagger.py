@@ -1,0 +1,90 @@
+"""The tag stage: entities, places and topic signals found in an article, with where they were found.
+
+Pure: ``tag(title, body, lexicon)`` returns plain data for ``Article.tags``. The decisions (is it about
+Syria, is it diplomatic) are the route stage's job (``streams.routing.decide``), made from these tags.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ..textnorm import fold
+from .lexicon import Hit, Lexicon, default_lexicon
+
+__all__ = ["tag"]
+
+MAX_TERMS_PER_ITEM = 3
+BODY_CHARS = 20_000  # what matching reads of a body; the lead carries the story
+
+
+def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]:
+    lexicon = lexicon or default_lexicon()
+    title_key = fold(title)
+    body_key = fold(body[:BODY_CHARS])
+    words = len(body_key.split()) + len(title_key.split())
+    entities: dict[str, dict[str, Any]] = {}
+    topics: dict[str, dict[str, Any]] = {}
+    for where, text in (("title", title_key), ("body", body_key)):
+        for hit in _one_per_span(lexicon.find(text), lexicon):
+            term = text[hit.start : hit.end]
+            if hit.is_entity:
+                entity = lexicon.entities[hit.ref]
+                item = entities.setdefault(
+                    entity.id,
+                    {
+                        "id": entity.id,
+                        "type": entity.type,
+                        "name": entity.name,
+                        "syria": entity.syria,
+                        "diplomatic": entity.diplomatic,
+                        "ambiguous": entity.ambiguous,
+                        "title": 0,
+                        "body": 0,
+                        "first": None,
+                        "terms": [],
+                    },
+                )
+            else:
+                signal = lexicon.signals[hit.ref]
+                item = topics.setdefault(
+                    signal.id,
+                    {
+                        "id": signal.id,
+                        "kind": signal.kind,
+                        "weight": signal.weight,
+                        "title": 0,
+                        "body": 0,
+                        "terms": [],
+                    },
+                )
+                item.setdefault("first", None)
+            item[where] += 1
+            if where == "body" and item["first"] is None:
+                item["first"] = round(hit.start / max(1, len(text)), 3)
+            if where == "title":
+                item["first"] = 0.0
+            if term not in item["terms"] and len(item["terms"]) < MAX_TERMS_PER_ITEM:
+                item["terms"].append(term)
+    kinds: dict[str, float] = defaultdict(float)
+    for item in topics.values():
+        kinds[item["kind"]] += item["weight"] * (item["title"] + item["body"])
+    return {
+        "entities": sorted(entities.values(), key=lambda e: (-(e["title"] * 3 + e["body"]), e["id"])),
+        "places": sorted({e["name"] for e in entities.values() if e["type"] == "place"}),
+        "topics": {item["id"]: item for item in sorted(topics.values(), key=lambda t: t["id"])},
+        "signals": {kind: round(value, 3) for kind, value in sorted(kinds.items())},
+        "words": words,
+        "lexicon_version": lexicon.version,
+    }
+
+
+def _one_per_span(hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
+    """Where two entities claim the same words (a curated place and its GeoNames twin), keep the curated."""
+    by_span: dict[tuple[bool, int, int], Hit] = {}
+    for hit in hits:
+        key = (hit.is_entity, hit.start, hit.end)
+        kept = by_span.get(key)
+        if kept is None or (kept.ref.startswith("place.sy.") and not hit.ref.startswith("place.sy.")):
+            by_span[key] = hit
+    return list(by_span.values())

@@ -1,0 +1,82 @@
+"""Normalisation for matching keys (dedup shingles, entity and signal matching), never for display.
+
+One function, :func:`fold`, turns text in any of our scripts into a key where spelling variants meet:
+
+- Arabic: diacritics and tatweel dropped; alef with hamza or madda and alef wasla to bare alef; alef maqsura
+  to yeh; taa marbuta to heh; hamza on waw/yeh to the bare letter.
+- Persian: Farsi yeh and keheh to their Arabic forms, so ایران and ايران meet; zero-width non-joiner to space.
+- Digits: Eastern Arabic and Persian digits to ASCII.
+- Latin and Cyrillic: case-folded, accents stripped; Turkish dotted and dotless i both to ``i``;
+  ``ё`` to ``е``.
+- Punctuation (any script) to spaces; runs of space collapsed; English possessive ``'s`` dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["fold", "has_arabic_script", "tokens"]
+
+_ARABIC_MAP = {
+    "\u0622": "\u0627",  # آ
+    "\u0623": "\u0627",  # أ
+    "\u0625": "\u0627",  # إ
+    "\u0671": "\u0627",  # ٱ
+    "\u0649": "\u064a",  # ى -> ي
+    "\u0629": "\u0647",  # ة -> ه
+    "\u0624": "\u0648",  # ؤ -> و
+    "\u0626": "\u064a",  # ئ -> ي
+    "\u06cc": "\u064a",  # Persian ی -> ي
+    "\u06a9": "\u0643",  # Persian ک -> ك
+    "\u06c0": "\u0647",  # ۀ -> ه
+    "\u200c": " ",  # zero-width non-joiner
+    "\u0640": "",  # tatweel
+    "İ": "i",
+    "ı": "i",
+    "ё": "е",
+    "Ё": "е",
+}
+for _digit in range(10):
+    _ARABIC_MAP[chr(0x0660 + _digit)] = str(_digit)
+    _ARABIC_MAP[chr(0x06F0 + _digit)] = str(_digit)
+_TABLE = str.maketrans(_ARABIC_MAP)
+
+# Arabic harakat, Quranic marks, superscript alef; combining marks of Latin scripts are removed after NFD.
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+_NON_WORD = re.compile(r"[^\w]+|_")
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def fold(text: str) -> str:
+    """The matching key of ``text``: lower-case, script variants folded, punctuation gone, single spaces."""
+    text = text.translate(_TABLE)
+    text = _ARABIC_MARKS.sub("", text)
+    text = _POSSESSIVE.sub("", text)
+    text = text.casefold()
+    if not text.isascii():
+        # strip Latin accents (é -> e) but keep Arabic and Cyrillic letters whole (й stays й)
+        decomposed = unicodedata.normalize("NFD", text)
+        text = unicodedata.normalize(
+            "NFC",
+            "".join(
+                ch for ch in decomposed if not (unicodedata.combining(ch) and _is_latin_mark_context(ch))
+            ),
+        )
+        text = text.translate(_TABLE)
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def _is_latin_mark_context(mark: str) -> bool:
+    # U+0306 (breve) builds Cyrillic й from и; keep it. Other combining marks are accents to drop.
+    return mark != "\u0306"
+
+
+def tokens(text: str) -> list[str]:
+    """Folded words."""
+    return fold(text).split()
+
+
+def has_arabic_script(text: str) -> bool:
+    return _ARABIC_SCRIPT.search(text) is not None

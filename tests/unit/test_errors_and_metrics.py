@@ -1,0 +1,26 @@
+from prometheus_client import CollectorRegistry, generate_latest
+
+from streams.errors import BrokerUnavailableError, ParseError, StreamsError
+from streams.metrics import build_metrics
+
+
+def test_errors_share_one_root_and_say_whether_to_retry() -> None:
+    parse = ParseError("bad", reason="bad_json")
+    assert isinstance(parse, StreamsError)
+    assert (parse.retriable, parse.stage, parse.reason) == (False, "parse", "bad_json")
+    assert BrokerUnavailableError("down").retriable is True
+
+
+def test_metrics_on_a_fresh_registry_follow_the_conventions() -> None:
+    registry = CollectorRegistry()
+    metrics = build_metrics(registry)
+    metrics.failed.labels(stage="parse", reason="bad_json").inc()
+    metrics.stage_seconds.labels(stage="route").observe(0.002)
+    text = generate_latest(registry).decode()
+    assert 'streams_failed_messages_total{reason="bad_json",stage="parse"} 1.0' in text
+    assert "streams_stage_processing_seconds_bucket" in text
+    for family in registry.collect():
+        if family.type == "counter":
+            assert family.name.startswith("streams_")
+    # a second factory call on another registry does not collide
+    build_metrics(CollectorRegistry())

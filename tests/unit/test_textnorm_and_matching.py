@@ -1,0 +1,96 @@
+"""Normalisation for matching keys and the Aho-Corasick matcher's word boundaries, on a small lexicon."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.tagging.lexicon import Lexicon
+from streams.textnorm import fold
+
+ENTITIES = {
+    "version": 1,
+    "entities": [
+        {
+            "id": "org.un",
+            "type": "organisation",
+            "name": "United Nations",
+            "syria": "none",
+            "diplomatic": True,
+            "aliases": {"ar": ["الأمم المتحدة"], "en": ["United Nations"], "ru": ["Организация Объединённых Наций"]},
+        },
+        {
+            "id": "person.envoy",
+            "type": "person",
+            "name": "Envoy Example",
+            "syria": "strong",
+            "diplomatic": True,
+            "aliases": {"ru": ["Педерсен"], "en": ["Pedersen"], "ar": ["بيدرسن"]},
+        },
+        {
+            "id": "place.homs",
+            "type": "place",
+            "name": "Homs",
+            "syria": "strong",
+            "ambiguous": True,
+            "aliases": {"ar": ["حمص"], "en": ["Homs"]},
+        },
+    ],
+}
+SIGNALS = {
+    "version": 1,
+    "topics": {
+        "visit": {"kind": "diplomacy", "weight": 1.0, "terms": {"ar": ["زيارة"], "en": ["visit"]}},
+        "talks": {"kind": "diplomacy", "weight": 1.0, "terms": {"ru": ["переговор*"], "tr": ["müzakere*"]}},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.build(ENTITIES, SIGNALS, with_countries=True, with_cities=False)
+
+
+def refs(lexicon: Lexicon, text: str) -> list[str]:
+    return [hit.ref for hit in lexicon.find(fold(text))]
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("أستانا ٢٢", "استانا 22"),
+        ("مُحَمَّدٌ", "محمد"),
+        ("الـــشرع", "الشرع"),
+        ("مدرسة", "مدرسه"),
+        ("مصطفى", "مصطفي"),
+        ("ایران", "ايران"),
+        ("کرد", "كرد"),
+        ("İSTANBUL ılık", "istanbul ilik"),
+        ("Syria's envoy", "syria envoy"),
+        ("Ёлка", "елка"),
+        ("Pédersen", "pedersen"),
+    ],
+)
+def test_fold(raw: str, key: str) -> None:
+    assert fold(raw) == key
+
+
+def test_arabic_clitics_match_but_not_inside_words(lexicon: Lexicon) -> None:
+    assert refs(lexicon, "وللأمم المتحدة دور") == ["org.un"]
+    assert refs(lexicon, "بالأمم المتحدة") == ["org.un"]
+    assert refs(lexicon, "وبيدرسن قال") == ["person.envoy"]
+    assert refs(lexicon, "زيارته إلى") == ["visit"]  # taa marbuta before a pronoun suffix
+    assert refs(lexicon, "احمصوا") == []  # letters of حمص inside another word
+    assert refs(lexicon, "سوريا") == ["country.SY"]
+    assert refs(lexicon, "سورياليه") == []
+
+
+def test_inflected_languages(lexicon: Lexicon) -> None:
+    assert refs(lexicon, "Переговоры прошли") == ["talks"]
+    assert refs(lexicon, "встреча с Педерсеном") == ["person.envoy"]
+    assert refs(lexicon, "Suriye müzakereleri") == ["country.SY", "talks"]
+
+
+def test_english_word_boundaries(lexicon: Lexicon) -> None:
+    assert refs(lexicon, "Pedersen's visit") == ["person.envoy", "visit"]
+    assert refs(lexicon, "revisit the plan") == []
+    assert refs(lexicon, "the United Nations") == ["org.un"]
