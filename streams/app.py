@@ -66,7 +66,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     """The worker's Faust app with its agents, table and web views."""
     metrics = metrics or build_metrics()
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust does not create the parent itself
-    store = "rocksdict://" if settings.store == "rocksdb" else "memory://"
+    store = "rocksdb://" if settings.store == "rocksdb" else "memory://"  # rocksdb:// runs on rocksdict
     app = faust.App(
         settings.app_id,
         broker=_broker_url(settings),
@@ -99,7 +99,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     outputs = {
         name: app.topic(name, value_serializer="raw", key_serializer="raw") for name in {*topics.outputs()}
     }
-    state = app.Table("dedup-state", default=None, partitions=settings.partitions, value_serializer="json")
+    state = app.Table("dedup-state", default=None, partitions=settings.partitions)
     index = DedupIndex(state, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
     rules = RulesWatcher(settings.rules_path)
     metrics.rules_info.labels(version=rules.rules.version).set(1)
@@ -194,7 +194,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     @app.page("/metrics")
     async def metrics_view(self: Any, request: Any) -> Any:
         metrics.dedup_state_entries.set(len(state))
-        return self.bytes(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp wants the charset apart from the media type; Prometheus reads text 0.0.4 as UTF-8
+        response = self.bytes(generate_latest(metrics.registry), content_type="text/plain")
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
 
     @app.page("/healthz")
     async def healthz(self: Any, request: Any) -> Any:

@@ -20,7 +20,13 @@ SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "streams/schema/artic
 
 def test_a_fully_processed_record_matches_the_schema(samples_dir: Path) -> None:
     for article in parse_and_tag((samples_dir / "syria-diplomacy.rss").read_bytes(), RawMeta()):
-        article.dedup = {"duplicate": False, "dup_of": None, "kind": None, "similarity": 0.0, "story": article.id}
+        article.dedup = {
+            "duplicate": False,
+            "dup_of": None,
+            "kind": None,
+            "similarity": 0.0,
+            "story": article.id,
+        }
         classify_article(article, load_rules())
         article.origin.update(topic="news.raw", partition=0, offset=3, item=0)
         data = json.loads(article.dumps())
@@ -38,7 +44,9 @@ def test_foreign_records_are_refused_clearly() -> None:
 
 
 def test_ids_are_stable_across_fetches() -> None:
-    payload = b'{"title": "Envoy visits", "body": "Text of the story.", "url": "https://x.example/a?utm_medium=y"}'
+    payload = (
+        b'{"title": "Envoy visits", "body": "Text of the story.", "url": "https://x.example/a?utm_medium=y"}'
+    )
     first = parse_payload(payload, RawMeta())[0]
     second = parse_payload(payload.replace(b"?utm_medium=y", b""), RawMeta())[0]
     assert first.id == second.id
@@ -47,8 +55,12 @@ def test_ids_are_stable_across_fetches() -> None:
 def test_deadletter_headers_carry_where_and_why() -> None:
     headers = dict(
         deadletter_headers(
-            stage="parse", exc=ParseError("bad " * 400, reason="bad_json"), topic="news.raw", partition=2,
-            offset=41, original=[("source", b"api"), ("dlq.stage", b"old")],
+            stage="parse",
+            exc=ParseError("bad " * 400, reason="bad_json"),
+            topic="news.raw",
+            partition=2,
+            offset=41,
+            original=[("source", b"api"), ("dlq.stage", b"old")],
         )
     )
     assert headers["dlq.stage"] == b"parse"
@@ -56,6 +68,8 @@ def test_deadletter_headers_carry_where_and_why() -> None:
     assert headers["dlq.error.class"] == b"ParseError"
     assert len(headers["dlq.error.message"]) <= 500
     assert (headers["dlq.source.topic"], headers["dlq.source.partition"], headers["dlq.source.offset"]) == (
-        b"news.raw", b"2", b"41",
+        b"news.raw",
+        b"2",
+        b"41",
     )
     assert headers["source"] == b"api"

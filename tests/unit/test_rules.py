@@ -33,7 +33,11 @@ def test_user_routes_come_first() -> None:
         {
             "version": "mine",
             "routes": [
-                {"name": "refugees", "topic": "news.syria.refugees", "when": {"syria": True, "topics_any": ["refugees"]}},
+                {
+                    "name": "refugees",
+                    "topic": "news.syria.refugees",
+                    "when": {"syria": True, "topics_any": ["refugees"]},
+                },
                 {"name": "other", "topic": "other"},
             ],
         }

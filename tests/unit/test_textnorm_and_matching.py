@@ -16,7 +16,11 @@ ENTITIES = {
             "name": "United Nations",
             "syria": "none",
             "diplomatic": True,
-            "aliases": {"ar": ["الأمم المتحدة"], "en": ["United Nations"], "ru": ["Организация Объединённых Наций"]},
+            "aliases": {
+                "ar": ["الأمم المتحدة"],
+                "en": ["United Nations"],
+                "ru": ["Организация Объединённых Наций"],
+            },
         },
         {
             "id": "person.envoy",

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Precision, recall and F1 of the Syria-diplomacy route on a labelled JSONL set, per language, with errors.
+
+    python scripts/eval_routing.py [../shared/data/dev/labelled.jsonl] [--rules FILE] [--errors]
+
+Each line needs ``syria`` and ``diplomacy`` labels; the gold route is syria_diplomacy when both are true.
+An item routed to review counts as not routed (a miss if it was positive): review is not a guess.
+Runs exactly the code ``streams classify`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import orjson
+
+from streams.parsing import RawMeta
+from streams.pipeline import classify_article, parse_and_tag
+from streams.routing import load_rules
+
+DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dev" / "labelled.jsonl"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("--rules", type=Path, default=None)
+    parser.add_argument("--errors", action="store_true", help="list every error with its why")
+    args = parser.parse_args()
+    if not args.path.exists():
+        print(f"no labelled set at {args.path}", file=sys.stderr)
+        return 2
+    rules = load_rules(args.rules)
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    errors = []
+    for line in args.path.read_bytes().splitlines():
+        if not line.strip():
+            continue
+        item = orjson.loads(line)
+        (article,) = parse_and_tag(line, RawMeta(content_type="application/json"))
+        classify_article(article, rules)
+        gold = bool(item.get("syria")) and bool(item.get("diplomacy"))
+        decision = article.decision
+        predicted = decision["route"] == "syria_diplomacy"
+        for key in (item.get("lang", "?"), "all"):
+            c = counts[key]
+            c["tp" if gold and predicted else "fp" if predicted else "fn" if gold else "tn"] += 1
+            c["review"] += decision["review"]
+            c["syria_ok"] += decision["syria"] == bool(item.get("syria"))
+            c["n"] += 1
+        if gold != predicted:
+            errors.append((item, decision))
+    print(f"rules {rules.version}; {args.path}")
+    print(
+        f"{'lang':<5} {'n':>4} {'P':>6} {'R':>6} {'F1':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'review':>6} {'syria acc':>9}"
+    )
+    for lang in sorted(counts, key=lambda k: (k == "all", k)):
+        c = counts[lang]
+        p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
+        r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        print(
+            f"{lang:<5} {c['n']:>4} {p:>6.3f} {r:>6.3f} {f1:>6.3f} {c['tp']:>4} {c['fp']:>4} {c['fn']:>4} "
+            f"{c['review']:>6} {c['syria_ok'] / c['n']:>9.3f}"
+        )
+    print(f"\nerrors: {len(errors)}")
+    for item, decision in errors:
+        kind = "FP" if decision["route"] == "syria_diplomacy" else "FN"
+        scores = decision["scores"]
+        print(
+            f"  {kind} {item['id']} [{item.get('lang')}] route={decision['route']} "
+            f"syria={scores['syria']:.2f} dip={scores['diplomacy']:.2f} gold=({item.get('syria')},{item.get('diplomacy')}) "
+            f"{(item.get('title') or '')[:70]}"
+        )
+        if args.errors:
+            why = decision["why"]
+            print(
+                f"     syria: {[e['id'] for e in why['syria']['entities']]} passing={why['syria']['passing_mention']}"
+            )
+            print(
+                f"     dip+: {why['diplomacy']['signals']} actors={[a['id'] for a in why['diplomacy']['actors']]}"
+            )
+            print(f"     dip-: {why['diplomacy']['against']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
