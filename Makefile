@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lint: install
-	$(VENV)/bin/ruff check streams tests
-	$(VENV)/bin/ruff format --check streams tests
+	$(VENV)/bin/ruff check streams tests scripts
+	$(VENV)/bin/ruff format --check streams tests scripts
 
 typecheck: install
 	$(VENV)/bin/mypy

@@ -54,35 +54,32 @@ def main() -> int:
         if gold != predicted:
             errors.append((item, decision))
     print(f"rules {rules.version}; {args.path}")
-    print(
-        f"{'lang':<5} {'n':>4} {'P':>6} {'R':>6} {'F1':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'review':>6} {'syria acc':>9}"
-    )
+    header = ("n", "P", "R", "F1", "tp", "fp", "fn", "review", "syria acc")
+    print("lang  " + " ".join(f"{h:>9}" for h in header))
     for lang in sorted(counts, key=lambda k: (k == "all", k)):
         c = counts[lang]
         p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
         r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
         f1 = 2 * p * r / (p + r) if p + r else 0.0
-        print(
-            f"{lang:<5} {c['n']:>4} {p:>6.3f} {r:>6.3f} {f1:>6.3f} {c['tp']:>4} {c['fp']:>4} {c['fn']:>4} "
-            f"{c['review']:>6} {c['syria_ok'] / c['n']:>9.3f}"
-        )
+        row = (c["n"], f"{p:.3f}", f"{r:.3f}", f"{f1:.3f}", c["tp"], c["fp"], c["fn"], c["review"])
+        accuracy = c["syria_ok"] / c["n"]
+        print(f"{lang:<5} " + " ".join(f"{v:>9}" for v in row) + f" {accuracy:>9.3f}")
     print(f"\nerrors: {len(errors)}")
     for item, decision in errors:
         kind = "FP" if decision["route"] == "syria_diplomacy" else "FN"
         scores = decision["scores"]
+        gold = f"({item.get('syria')},{item.get('diplomacy')})"
+        title = (item.get("title") or "")[:70]
         print(
             f"  {kind} {item['id']} [{item.get('lang')}] route={decision['route']} "
-            f"syria={scores['syria']:.2f} dip={scores['diplomacy']:.2f} gold=({item.get('syria')},{item.get('diplomacy')}) "
-            f"{(item.get('title') or '')[:70]}"
+            f"syria={scores['syria']:.2f} dip={scores['diplomacy']:.2f} gold={gold} {title}"
         )
         if args.errors:
             why = decision["why"]
-            print(
-                f"     syria: {[e['id'] for e in why['syria']['entities']]} passing={why['syria']['passing_mention']}"
-            )
-            print(
-                f"     dip+: {why['diplomacy']['signals']} actors={[a['id'] for a in why['diplomacy']['actors']]}"
-            )
+            syria_ids = [e["id"] for e in why["syria"]["entities"]]
+            actors = [a["id"] for a in why["diplomacy"]["actors"]]
+            print(f"     syria: {syria_ids} passing={why['syria']['passing_mention']}")
+            print(f"     dip+: {why['diplomacy']['signals']} actors={actors}")
             print(f"     dip-: {why['diplomacy']['against']}")
     return 0
 

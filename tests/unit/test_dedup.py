@@ -49,7 +49,9 @@ def test_syndicated_copy_with_small_edits_is_a_near_duplicate() -> None:
     copy = article("Two ministers hold talks", edited, "https://b.example/x", offset=2)
     index.check(first)
     verdict = index.check(copy)
-    assert verdict.duplicate and verdict.kind == "near" and verdict.dup_of == first.id
+    assert verdict.duplicate
+    assert verdict.kind == "near"
+    assert verdict.dup_of == first.id
     assert verdict.similarity >= 0.5
     assert verdict.story == first.id
 
@@ -73,7 +75,9 @@ def test_redelivery_keeps_its_verdict_and_republication_is_a_duplicate() -> None
     assert not index.check(first).duplicate  # the same message again: same verdict, not "dup of itself"
     republished = article("Ministers meet", WIRE, None, offset=7)
     verdict = index.check(republished)
-    assert verdict.duplicate and verdict.dup_of == first.id and verdict.kind == "content"
+    assert verdict.duplicate
+    assert verdict.dup_of == first.id
+    assert verdict.kind == "content"
 
 
 def test_old_entries_expire() -> None:
