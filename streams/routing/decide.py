@@ -10,8 +10,9 @@ them; many other countries against one mention of Syria make it a passing mentio
 
 *Diplomatic* — diplomatic signals (talks, envoys, visits, Security Council, sanctions, embassies...) and
 diplomatic actors (foreign ministers, envoys, UN bodies, processes) against non-diplomatic signals (strikes,
-shelling, casualties, appointments, economy, disasters, crime). Headline terms count double: the headline
-names the core event.
+shelling, casualties, appointments, economy, disasters, crime). Headline terms count three times and the
+body's total is capped: the headline names the core event, the body adds context. A story with no foreign
+state or international body in it is domestic, whatever its vocabulary.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from typing import Any
 __all__ = ["NON_DIPLOMATIC_KINDS", "scores"]
 
 NON_DIPLOMATIC_KINDS = ("conflict", "domestic", "economy", "disaster", "crime", "humanitarian")
-BODY_CAP = 4  # one term repeated many times is still one idea
+BODY_CAP = 3  # one term repeated many times is still one idea
+BODY_TOTAL_CAP = 6.0  # a long body full of context does not outweigh its headline
+TITLE_FACTOR = 3.0  # the headline names the core event
+# Aid deliveries and crimes are often the subject of diplomacy; they weigh less against it.
+SOFT_AGAINST = {"humanitarian": 0.4, "crime": 0.5, "economy": 0.7}
 
 
 def _sigmoid(x: float) -> float:
@@ -61,21 +66,29 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
     passing = syria_mass <= 1.5 and foreign >= 3
     syria_logit = 1.4 * (syria_raw - 2.0) - (1.5 if passing else 0.0)
 
-    dip, against = 0.0, 0.0
+    dip_title = dip_body = against_title = against_body = 0.0
     dip_terms: list[tuple[str, float]] = []
     against_terms: list[tuple[str, float]] = []
     for topic in topics:
-        amount = topic["weight"] * (2 * topic["title"] + min(topic["body"], BODY_CAP))
+        title_amount = topic["weight"] * topic["title"]
+        body_amount = topic["weight"] * min(topic["body"], BODY_CAP)
         if topic["kind"] == "diplomacy":
-            dip += amount
-            dip_terms.append((topic["id"], amount))
+            dip_title += title_amount
+            dip_body += body_amount
+            dip_terms.append((topic["id"], title_amount * TITLE_FACTOR + body_amount))
         elif topic["kind"] in NON_DIPLOMATIC_KINDS:
-            against += amount
-            against_terms.append((topic["id"], amount))
+            factor = SOFT_AGAINST.get(topic["kind"], 1.0)
+            against_title += title_amount * factor
+            against_body += body_amount * factor
+            against_terms.append((topic["id"], (title_amount * TITLE_FACTOR + body_amount) * factor))
     actors = [e for e in entities if e["diplomatic"]]
-    actor_amount = sum(0.8 * min(e["title"], 1) + 0.4 * min(e["body"], 2) for e in actors)
-    dip += actor_amount
-    diplomacy_logit = 0.8 * (dip - 1.1 * against) - 0.8
+    actor_amount = min(sum(1.0 * min(e["title"], 1) + 0.3 * min(e["body"], 2) for e in actors), 3.0)
+    foreign = [e for e in entities if _is_foreign_actor(e)]
+    foreign_in_title = min(sum(1 for e in foreign if e["title"]), 2)
+    dip_amount = TITLE_FACTOR * dip_title + min(dip_body, BODY_TOTAL_CAP) + actor_amount + 0.5 * foreign_in_title
+    against_amount = TITLE_FACTOR * against_title + min(against_body, BODY_TOTAL_CAP)
+    domestic_only = not foreign
+    diplomacy_logit = 0.7 * (dip_amount - 1.1 * against_amount) - 0.8 - (2.5 if domestic_only else 0.0)
 
     return {
         "syria": round(_sigmoid(syria_logit), 4),
@@ -91,10 +104,25 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
                 "signals": _top(dip_terms),
                 "actors": [_named(e) for e in actors][:6],
                 "against": _top(against_terms),
-                "raw": round(dip - 1.1 * against, 3),
+                "raw": round(dip_amount - 1.1 * against_amount, 3),
+                "domestic_only": domestic_only,
             },
         },
     }
+
+
+def _is_foreign_actor(entity: dict[str, Any]) -> bool:
+    """A state other than Syria, or an international body or process: what makes an event diplomatic.
+
+    Talks between Syrian parties (a local evacuation deal, Damascus and the SDF) are not diplomacy.
+    """
+    if entity["type"] == "country":
+        return bool(entity["id"] != "country.SY")
+    if entity["type"] in ("organisation", "process"):
+        return bool(entity["diplomatic"])
+    if entity["type"] == "person":
+        return bool(entity["diplomatic"] and entity["syria"] != "strong")
+    return False
 
 
 def _named(entity: dict[str, Any]) -> dict[str, Any]:

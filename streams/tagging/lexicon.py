@@ -65,6 +65,7 @@ class _Key:
     lang: str
     open_end: int  # how many extra letters may follow (stems, Russian endings)
     arabic: bool
+    ambiguous: bool = False  # this spelling is also an ordinary word or a place abroad
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class Hit:
     start: int
     end: int  # exclusive
     term: str
+    ambiguous: bool = False
 
 
 @dataclass
@@ -96,6 +98,7 @@ class Lexicon:
     ) -> Lexicon:
         lexicon = cls()
         aliases: dict[str, dict[str, set[str]]] = {}
+        unclear: dict[str, dict[str, set[str]]] = {}  # spellings that are also ordinary words
         if with_countries:
             _add_countries(lexicon, aliases)
         if with_cities:
@@ -115,11 +118,21 @@ class Lexicon:
             lexicon.entities[entity.id] = entity
             for lang, words in (item.get("aliases") or {}).items():
                 aliases.setdefault(entity.id, {}).setdefault(lang, set()).update(words or [])
+            for lang, words in (item.get("ambiguous_aliases") or {}).items():
+                unclear.setdefault(entity.id, {}).setdefault(lang, set()).update(words or [])
         automaton = ahocorasick.Automaton()
         for entity_id, by_lang in aliases.items():
+            entity = lexicon.entities[entity_id]
             for lang, words in by_lang.items():
                 for word in words:
-                    _insert(automaton, str(word), entity_id, True, lang)
+                    _insert(automaton, str(word), entity_id, True, lang, ambiguous=entity.ambiguous)
+                    if entity.ambiguous and entity.type == "place":
+                        for qualified in _qualified(str(word), lang):
+                            _insert(automaton, qualified, entity_id, True, lang)
+        for entity_id, by_lang in unclear.items():
+            for lang, words in by_lang.items():
+                for word in words:
+                    _insert(automaton, str(word), entity_id, True, lang, ambiguous=True)
         for signal_id, item in (signal_data.get("topics") or {}).items():
             lexicon.signals[signal_id] = Signal(signal_id, item["kind"], float(item.get("weight", 1.0)))
             for lang, words in (item.get("terms") or {}).items():
@@ -144,12 +157,30 @@ class Lexicon:
                 start = end - len(key_text) + 1
                 stop = _accept(folded, start, end + 1, key)
                 if stop is not None:
-                    hit = Hit(key.ref, key.is_entity, start, stop, key_text)
+                    hit = Hit(key.ref, key.is_entity, start, stop, key_text, key.ambiguous)
                     (entity_hits if key.is_entity else signal_hits).append(hit)
         return _longest(entity_hits) + _longest(signal_hits)
 
 
-def _insert(automaton: Any, word: str, ref: str, is_entity: bool, lang: str) -> None:
+# Qualifiers that make an ambiguous place name unambiguous: "محافظة حمص" is not chickpeas,
+# "Aleppo countryside" is not pepper.
+_PLACE_QUALIFIERS = {
+    "ar": ("محافظة {}", "ريف {}", "مدينة {}", "شمال {}", "جنوب {}", "شرق {}", "غرب {}", "شمالي {}", "جنوبي {}",
+           "شرقي {}", "غربي {}", "{} السورية", "{} السوري"),
+    "en": ("{} province", "{} governorate", "{} countryside", "countryside of {}", "{} syria",
+           "syrian city of {}", "northern {}", "southern {}", "eastern {}", "western {}", "rural {}"),
+    "tr": ("{} kırsalı", "{} vilayeti", "{} ili"),
+    "fr": ("province de {}", "gouvernorat de {}", "région de {}", "campagne de {}"),
+    "ru": ("провинция {}", "провинции {}", "мухафаза {}", "мухафазы {}"),
+    "fa": ("استان {}", "حومه {}"),
+}
+
+
+def _qualified(word: str, lang: str) -> list[str]:
+    return [pattern.format(word) for pattern in _PLACE_QUALIFIERS.get(lang, ())]
+
+
+def _insert(automaton: Any, word: str, ref: str, is_entity: bool, lang: str, ambiguous: bool = False) -> None:
     open_end = 0
     if word.endswith("*"):
         word, open_end = word[:-1], MAX_STEM_ENDING
@@ -167,7 +198,7 @@ def _insert(automaton: Any, word: str, ref: str, is_entity: bool, lang: str) -> 
     if arabic and not is_entity and key.endswith("ه") and len(key) > 3:
         variants.append(key[:-1] + "ت")  # taa marbuta before a suffix: زيارة -> زيارته
     for variant in variants:
-        entry = _Key(ref, is_entity, lang, open_end, arabic)
+        entry = _Key(ref, is_entity, lang, open_end, arabic, ambiguous)
         existing = automaton.get(variant, None)
         if existing is None:
             automaton.add_word(variant, [(variant, entry)])

@@ -38,7 +38,7 @@ def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]
                         "name": entity.name,
                         "syria": entity.syria,
                         "diplomatic": entity.diplomatic,
-                        "ambiguous": entity.ambiguous,
+                        "ambiguous": True,  # until a clear spelling of it is seen
                         "title": 0,
                         "body": 0,
                         "first": None,
@@ -60,6 +60,8 @@ def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]
                 )
                 item.setdefault("first", None)
             item[where] += 1
+            if hit.is_entity and not hit.ambiguous:
+                item["ambiguous"] = False
             if where == "body" and item["first"] is None:
                 item["first"] = round(hit.start / max(1, len(text)), 3)
             if where == "title":
