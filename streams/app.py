@@ -91,14 +91,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         table_cleanup_interval=300.0,
     )
     topics = settings.topics
-    raw = app.topic(
-        topics.raw, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw"
-    )
+    raw = app.topic(topics.raw, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw")
     articles = app.topic(topics.articles, value_serializer="raw", key_serializer="raw")
     unique = app.topic(topics.unique, value_serializer="raw", key_serializer="raw")
-    outputs = {
-        name: app.topic(name, value_serializer="raw", key_serializer="raw") for name in {*topics.outputs()}
-    }
+    outputs = {name: app.topic(name, value_serializer="raw", key_serializer="raw") for name in {*topics.outputs()}}
     state = app.Table("dedup-state", default=None, partitions=settings.partitions)
     index = DedupIndex(state, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
     rules = RulesWatcher(settings.rules_path)

@@ -28,32 +28,22 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="streams", description=__doc__.split("\n\n")[0] if __doc__ else None
-    )
+    parser = argparse.ArgumentParser(prog="streams", description=__doc__.split("\n\n")[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
     worker = sub.add_parser("worker", help="run the Faust worker")
-    worker.add_argument(
-        "--loglevel", default=None, help="debug, info, warn, error (default STREAMS_LOG_LEVEL)"
-    )
+    worker.add_argument("--loglevel", default=None, help="debug, info, warn, error (default STREAMS_LOG_LEVEL)")
     produce = sub.add_parser("produce", help="publish files to the raw topic")
     produce.add_argument("paths", nargs="+", type=Path)
     produce.add_argument("--topic", default=None, help="default: the raw topic (news.raw)")
     classify = sub.add_parser("classify", help="parse + tag + route without Kafka")
-    classify.add_argument(
-        "input", nargs="*", default=["-"], help="JSONL of articles, '-' for stdin, or files"
-    )
-    classify.add_argument(
-        "--rules", type=Path, default=None, help="a rules file (default: STREAMS_RULES or shipped)"
-    )
+    classify.add_argument("input", nargs="*", default=["-"], help="JSONL of articles, '-' for stdin, or files")
+    classify.add_argument("--rules", type=Path, default=None, help="a rules file (default: STREAMS_RULES or shipped)")
     classify.add_argument("--full", action="store_true", help="print whole records, not the summary")
     dedup = sub.add_parser("dedup", help="dedup verdicts over JSONL, in order")
     dedup.add_argument("input", nargs="?", default="-")
     sub.add_parser("topics", help="create the pipeline's topics")
     demo = sub.add_parser("demo", help="the whole pipeline on the bundled samples")
-    demo.add_argument(
-        "--keep", action="store_true", help="leave the demo topics in place (they are unique per run)"
-    )
+    demo.add_argument("--keep", action="store_true", help="leave the demo topics in place (they are unique per run)")
     sub.add_parser("config", help="print the settings in force")
     return parser
 
@@ -73,9 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "produce":
             from .produce import messages_from_files, publish
 
-            count = asyncio.run(
-                publish(settings, args.topic or settings.topics.raw, messages_from_files(args.paths))
-            )
+            count = asyncio.run(publish(settings, args.topic or settings.topics.raw, messages_from_files(args.paths)))
             print(f"published {count} message(s) to {args.topic or settings.topics.raw}")
             return 0
         if args.command == "classify":

@@ -102,9 +102,7 @@ def run_demo(base: Settings, keep: bool = False) -> int:
         records = asyncio.run(_collect(settings, expected, timeout=90.0))
         console.print(f"[bold]result[/]: {len(records)} records in {time.monotonic() - started:.1f}s")
         console.print(_table(settings, records))
-        console.print(
-            f"metrics: http://{settings.web_host}:{settings.web_port}/metrics  (until the worker stops)"
-        )
+        console.print(f"metrics: http://{settings.web_host}:{settings.web_port}/metrics  (until the worker stops)")
         _print_metrics(console, settings)
         return 0 if len(records) >= expected else 1
     except StreamsError as exc:
@@ -141,9 +139,7 @@ def _start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]
     return subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=env, stdout=log, stderr=log)
 
 
-def _wait_ready(
-    settings: Settings, worker: subprocess.Popen[bytes], log_path: Path, timeout: float = 90.0
-) -> None:
+def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes], log_path: Path, timeout: float = 90.0) -> None:
     url = f"http://{settings.web_host}:{settings.web_port}/readyz"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -209,8 +205,7 @@ def _table(settings: Settings, records: list[Any]) -> Table:
                 "",
                 f"({len(record.value)} bytes from {headers.get('source', '?')})",
                 "",
-                f"{headers.get('dlq.stage')}: {headers.get('dlq.reason')}: "
-                f"{headers.get('dlq.error.message', '')[:80]}",
+                f"{headers.get('dlq.stage')}: {headers.get('dlq.reason')}: {headers.get('dlq.error.message', '')[:80]}",
             )
             continue
         article = orjson.loads(record.value)

@@ -34,9 +34,7 @@ async def wait_for_broker(settings: Settings, timeout: float = 30.0) -> None:
             await asyncio.sleep(0.5)
         finally:
             await admin.close()
-    raise BrokerUnavailableError(
-        f"no Kafka broker answered at {settings.bootstrap} within {timeout:.0f}s: {last}"
-    )
+    raise BrokerUnavailableError(f"no Kafka broker answered at {settings.bootstrap} within {timeout:.0f}s: {last}")
 
 
 async def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> list[str]:

@@ -61,9 +61,7 @@ def messages_from_files(paths: Iterable[Path]) -> list[RawMessage]:
 
 async def publish(settings: Settings, topic: str, messages: Iterable[RawMessage]) -> int:
     """Send ``messages`` to ``topic`` (acks=all), stamping each with the fetch time; return how many."""
-    producer = AIOKafkaProducer(
-        **settings.kafka_client_options(), acks="all", max_request_size=16 * 1024 * 1024
-    )
+    producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all", max_request_size=16 * 1024 * 1024)
     await producer.start()
     count = 0
     try:

@@ -104,8 +104,7 @@ class Settings:
             raise ConfigError("STREAMS_REVIEW_MARGIN must be in [0, 0.5)")
         if self.security_protocol not in _SECURITY_PROTOCOLS:
             raise ConfigError(
-                f"KAFKA_SECURITY_PROTOCOL must be one of {sorted(_SECURITY_PROTOCOLS)}, "
-                f"got {self.security_protocol!r}"
+                f"KAFKA_SECURITY_PROTOCOL must be one of {sorted(_SECURITY_PROTOCOLS)}, got {self.security_protocol!r}"
             )
         if self.security_protocol.startswith("SASL"):
             if self.sasl_mechanism not in _SASL_MECHANISMS:

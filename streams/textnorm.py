@@ -60,9 +60,7 @@ def fold(text: str) -> str:
         decomposed = unicodedata.normalize("NFD", text)
         text = unicodedata.normalize(
             "NFC",
-            "".join(
-                ch for ch in decomposed if not (unicodedata.combining(ch) and _is_latin_mark_context(ch))
-            ),
+            "".join(ch for ch in decomposed if not (unicodedata.combining(ch) and _is_latin_mark_context(ch))),
         )
         text = text.translate(_TABLE)
     return " ".join(_NON_WORD.sub(" ", text).split())

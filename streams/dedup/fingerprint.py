@@ -41,9 +41,7 @@ def shingle_hashes(text: str) -> frozenset[int]:
     words = fold(text).split()
     if len(words) < SHINGLE:
         return frozenset({_hash32(" ".join(words).encode())}) if words else frozenset()
-    return frozenset(
-        _hash32(" ".join(words[i : i + SHINGLE]).encode()) for i in range(len(words) - SHINGLE + 1)
-    )
+    return frozenset(_hash32(" ".join(words[i : i + SHINGLE]).encode()) for i in range(len(words) - SHINGLE + 1))
 
 
 def fingerprint(title: str, body: str) -> Fingerprint:
@@ -55,9 +53,7 @@ def fingerprint(title: str, body: str) -> Fingerprint:
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=lambda value: value)
     minhash.update_batch(np.fromiter(shingles, dtype=np.uint64, count=len(shingles)))
     values = minhash.hashvalues
-    bands = tuple(
-        f"{band}:{_band_hash(values[band * ROWS : (band + 1) * ROWS].tobytes())}" for band in range(BANDS)
-    )
+    bands = tuple(f"{band}:{_band_hash(values[band * ROWS : (band + 1) * ROWS].tobytes())}" for band in range(BANDS))
     return Fingerprint(shingles, bands)
 
 

@@ -114,11 +114,7 @@ class DedupIndex:
         seen: set[str] = set()
         for band in fp.bands:
             for candidate_id, stamp in self.state.get(f"b:{band}", []) or []:
-                if (
-                    candidate_id in seen
-                    or candidate_id == article.id
-                    or now - stamp > self.config.ttl_seconds
-                ):
+                if candidate_id in seen or candidate_id == article.id or now - stamp > self.config.ttl_seconds:
                     continue
                 seen.add(candidate_id)
                 stored = self._fresh(f"s:{candidate_id}", now)
@@ -152,9 +148,7 @@ class DedupIndex:
         for band in fp.bands:
             key = f"b:{band}"
             entries = [
-                e
-                for e in (self.state.get(key) or [])
-                if now - e[1] <= self.config.ttl_seconds and e[0] != article.id
+                e for e in (self.state.get(key) or []) if now - e[1] <= self.config.ttl_seconds and e[0] != article.id
             ]
             entries.append([article.id, now])
             self.state[key] = entries[-MAX_BAND_ENTRIES:]

@@ -101,9 +101,7 @@ def _drafts(payload: bytes, meta: RawMeta) -> list[Draft]:
         raise ParseError("binary payload (NUL bytes)", reason="binary")
     if kind == "feed":
         if _XML_ENTITY_DECL.search(payload[:65536]):
-            raise ParseError(
-                "XML with entity declarations is refused (entity expansion)", reason="xml_entities"
-            )
+            raise ParseError("XML with entity declarations is refused (entity expansion)", reason="xml_entities")
         return parse_feed(payload)
     if kind in {"json", "jsonl"}:
         text = decode(payload)

@@ -101,9 +101,7 @@ _CHROME = {
 _END_MARKERS = {"//", "///", "—", "--", "***", "* * *"}
 _TITLE_SEPARATOR = re.compile(r"^\s*[-|–—:·•]\s*(.+?)\s*$")
 _SENTENCE_END = re.compile(r"[.!؟?。…:؛]\s*$")
-_CHROME_PREFIX = re.compile(
-    r"^(tags?|الوسوم|كلمات مفتاحية|etiketler|теги|برچسب ها|mots-clés)\s*[:：]", re.IGNORECASE
-)
+_CHROME_PREFIX = re.compile(r"^(tags?|الوسوم|كلمات مفتاحية|etiketler|теги|برچسب ها|mots-clés)\s*[:：]", re.IGNORECASE)
 _COPYRIGHT = re.compile(r"©|\bcopyright\b|all rights reserved|جميع الحقوق محفوظة", re.IGNORECASE)
 
 MAX_HEADLINE_WORDS = 30
@@ -167,11 +165,7 @@ def _outlet(lines: list[str], start: int) -> tuple[str | None, int]:
         return None, start
     line = lines[start]
     words = line.split()
-    if (
-        len(words) <= MAX_OUTLET_WORDS
-        and not _SENTENCE_END.search(line)
-        and not any(ch.isdigit() for ch in line)
-    ):
+    if len(words) <= MAX_OUTLET_WORDS and not _SENTENCE_END.search(line) and not any(ch.isdigit() for ch in line):
         return line, start + 1
     return None, start
 

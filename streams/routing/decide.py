@@ -42,7 +42,10 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
     strong = [e for e in entities if e["syria"] == "strong" and not e["ambiguous"]]
     weak = [e for e in entities if e["syria"] == "weak" or (e["syria"] == "strong" and e["ambiguous"])]
     clear_weak = [e for e in weak if not e["ambiguous"]]
-    corroborated = bool(strong) or len(clear_weak) >= 2
+    # an unclear name is corroborated by a clear one, by two clear weak ones, or by an unclear name of
+    # another kind (الشرع with دمشق: a person in a city); two unclear places (Aleppo pepper and حمص) are not
+    unclear_types = {e["type"] for e in weak if e["ambiguous"]}
+    corroborated = bool(strong) or len(clear_weak) >= 2 or len(unclear_types) >= 2
     counted_weak = weak if corroborated else clear_weak
 
     strong_title = sum(e["title"] for e in strong)
@@ -85,6 +88,11 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
     actor_amount = min(sum(1.0 * min(e["title"], 1) + 0.3 * min(e["body"], 2) for e in actors), 3.0)
     foreign = [e for e in entities if _is_foreign_actor(e)]
     foreign_in_title = min(sum(1 for e in foreign if e["title"]), 2)
+    # a one-sided headline settles what the core event is; the body's other side is context
+    if dip_title > 0 and against_title == 0:
+        against_body *= 0.5
+    elif against_title > 0 and dip_title == 0:
+        dip_body *= 0.5
     dip_amount = TITLE_FACTOR * dip_title + min(dip_body, BODY_TOTAL_CAP) + actor_amount + 0.5 * foreign_in_title
     against_amount = TITLE_FACTOR * against_title + min(against_body, BODY_TOTAL_CAP)
     domestic_only = not foreign
@@ -121,7 +129,9 @@ def _is_foreign_actor(entity: dict[str, Any]) -> bool:
     if entity["type"] in ("organisation", "process"):
         return bool(entity["diplomatic"])
     if entity["type"] == "person":
-        return bool(entity["diplomatic"] and entity["syria"] != "strong")
+        return bool(entity["syria"] != "strong")  # our curated people: the non-Syrians
+    if entity["type"] == "place":
+        return bool(entity["syria"] == "none")  # foreign capitals standing for their governments
     return False
 
 

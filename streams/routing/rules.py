@@ -100,9 +100,7 @@ class Rules:
         flags = {key: values[key] >= self.thresholds[key] for key in values}
         route = self._first(flags, tags, lang)
         uncertain = [key for key in values if abs(values[key] - self.thresholds[key]) < self.review_margin]
-        review = any(
-            self._first({**flags, key: not flags[key]}, tags, lang).name != route.name for key in uncertain
-        )
+        review = any(self._first({**flags, key: not flags[key]}, tags, lang).name != route.name for key in uncertain)
         return {
             "route": route.name,
             "topic": route.topic,

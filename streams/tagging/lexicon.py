@@ -66,6 +66,7 @@ class _Key:
     open_end: int  # how many extra letters may follow (stems, Russian endings)
     arabic: bool
     ambiguous: bool = False  # this spelling is also an ordinary word or a place abroad
+    qualified: bool = False  # an ambiguous place named with a qualifier: clearly the Syrian one
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class Hit:
     end: int  # exclusive
     term: str
     ambiguous: bool = False
+    qualified: bool = False
 
 
 @dataclass
@@ -128,7 +130,7 @@ class Lexicon:
                     _insert(automaton, str(word), entity_id, True, lang, ambiguous=entity.ambiguous)
                     if entity.ambiguous and entity.type == "place":
                         for qualified in _qualified(str(word), lang):
-                            _insert(automaton, qualified, entity_id, True, lang)
+                            _insert(automaton, qualified, entity_id, True, lang, qualified=True)
         for entity_id, by_lang in unclear.items():
             for lang, words in by_lang.items():
                 for word in words:
@@ -157,7 +159,7 @@ class Lexicon:
                 start = end - len(key_text) + 1
                 stop = _accept(folded, start, end + 1, key)
                 if stop is not None:
-                    hit = Hit(key.ref, key.is_entity, start, stop, key_text, key.ambiguous)
+                    hit = Hit(key.ref, key.is_entity, start, stop, key_text, key.ambiguous, key.qualified)
                     (entity_hits if key.is_entity else signal_hits).append(hit)
         return _longest(entity_hits) + _longest(signal_hits)
 
@@ -165,10 +167,34 @@ class Lexicon:
 # Qualifiers that make an ambiguous place name unambiguous: "محافظة حمص" is not chickpeas,
 # "Aleppo countryside" is not pepper.
 _PLACE_QUALIFIERS = {
-    "ar": ("محافظة {}", "ريف {}", "مدينة {}", "شمال {}", "جنوب {}", "شرق {}", "غرب {}", "شمالي {}", "جنوبي {}",
-           "شرقي {}", "غربي {}", "{} السورية", "{} السوري"),
-    "en": ("{} province", "{} governorate", "{} countryside", "countryside of {}", "{} syria",
-           "syrian city of {}", "northern {}", "southern {}", "eastern {}", "western {}", "rural {}"),
+    "ar": (
+        "محافظة {}",
+        "ريف {}",
+        "مدينة {}",
+        "شمال {}",
+        "جنوب {}",
+        "شرق {}",
+        "غرب {}",
+        "شمالي {}",
+        "جنوبي {}",
+        "شرقي {}",
+        "غربي {}",
+        "{} السورية",
+        "{} السوري",
+    ),
+    "en": (
+        "{} province",
+        "{} governorate",
+        "{} countryside",
+        "countryside of {}",
+        "{} syria",
+        "syrian city of {}",
+        "northern {}",
+        "southern {}",
+        "eastern {}",
+        "western {}",
+        "rural {}",
+    ),
     "tr": ("{} kırsalı", "{} vilayeti", "{} ili"),
     "fr": ("province de {}", "gouvernorat de {}", "région de {}", "campagne de {}"),
     "ru": ("провинция {}", "провинции {}", "мухафаза {}", "мухафазы {}"),
@@ -180,7 +206,15 @@ def _qualified(word: str, lang: str) -> list[str]:
     return [pattern.format(word) for pattern in _PLACE_QUALIFIERS.get(lang, ())]
 
 
-def _insert(automaton: Any, word: str, ref: str, is_entity: bool, lang: str, ambiguous: bool = False) -> None:
+def _insert(
+    automaton: Any,
+    word: str,
+    ref: str,
+    is_entity: bool,
+    lang: str,
+    ambiguous: bool = False,
+    qualified: bool = False,
+) -> None:
     open_end = 0
     if word.endswith("*"):
         word, open_end = word[:-1], MAX_STEM_ENDING
@@ -198,7 +232,7 @@ def _insert(automaton: Any, word: str, ref: str, is_entity: bool, lang: str, amb
     if arabic and not is_entity and key.endswith("ه") and len(key) > 3:
         variants.append(key[:-1] + "ت")  # taa marbuta before a suffix: زيارة -> زيارته
     for variant in variants:
-        entry = _Key(ref, is_entity, lang, open_end, arabic, ambiguous)
+        entry = _Key(ref, is_entity, lang, open_end, arabic, ambiguous, qualified)
         existing = automaton.get(variant, None)
         if existing is None:
             automaton.add_word(variant, [(variant, entry)])

@@ -62,6 +62,8 @@ def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]
             item[where] += 1
             if hit.is_entity and not hit.ambiguous:
                 item["ambiguous"] = False
+            if hit.qualified:
+                item["syria"] = "strong"  # "Homs governorate", "ريف حماة": the Syrian place, surely
             if where == "body" and item["first"] is None:
                 item["first"] = round(hit.start / max(1, len(text)), 3)
             if where == "title":

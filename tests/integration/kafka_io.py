@@ -57,9 +57,7 @@ async def read_until(
             batch = await consumer.getmany(timeout_ms=500)
             for messages in batch.values():
                 for m in messages:
-                    records.append(
-                        Record(m.topic, m.partition, m.offset, m.key, m.value, {k: v for k, v in m.headers})
-                    )
+                    records.append(Record(m.topic, m.partition, m.offset, m.key, m.value, {k: v for k, v in m.headers}))
             if settled_at is None and done(records):
                 settled_at = loop.time()
             if settled_at is not None and loop.time() - settled_at >= settle:

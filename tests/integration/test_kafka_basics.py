@@ -85,9 +85,7 @@ def test_faust_app_consumes_and_produces(bootstrap: str, unique: str, tmp_path: 
         "ECHO_PORT": str(port),
         "ECHO_DATADIR": str(tmp_path / "faust"),
     }
-    worker = WorkerProcess(
-        ["-m", "tests.integration.echo_app", "worker", "-l", "info"], env, tmp_path / "echo.log"
-    )
+    worker = WorkerProcess(["-m", "tests.integration.echo_app", "worker", "-l", "info"], env, tmp_path / "echo.log")
     worker.port = port
     try:
         messages = [(None, f"message {i}".encode(), []) for i in range(10)]

@@ -87,9 +87,7 @@ def test_seed_malformed_and_samples(
     assert [(d["id"], d["dedup"]["dup_of"]) for d in dups] == [(seed_id, seed_id)]
 
     # every article accounted for exactly once per raw message it came from
-    seen = Counter(
-        (a["id"], a["origin"]["offset"], a["origin"]["item"]) for batch in outputs.values() for a in batch
-    )
+    seen = Counter((a["id"], a["origin"]["offset"], a["origin"]["item"]) for batch in outputs.values() for a in batch)
     assert all(count == 1 for count in seen.values()), seen
     routed_ids = Counter(a["id"] for t, batch in outputs.items() if t != topics.duplicates for a in batch)
     assert set(routed_ids) == rss_ids | {seed_id}

@@ -11,10 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_compose_file_parses_with_the_compose_client() -> None:
-    if (
-        shutil.which("docker")
-        and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
-    ):
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         command = ["docker", "compose", "config", "-q"]
     elif shutil.which("docker-compose"):
         command = ["docker-compose", "config", "-q"]

@@ -16,9 +16,7 @@ WIRE = (
 )
 
 
-def article(
-    title: str, body: str, url: str | None = None, offset: int = 0, day: str = "2026-11-20"
-) -> Article:
+def article(title: str, body: str, url: str | None = None, offset: int = 0, day: str = "2026-11-20") -> Article:
     payload = {"title": title, "body": body, "url": url}
     (a,) = parse_payload(__import__("orjson").dumps(payload), RawMeta(content_type="application/json"))
     a.fetched_at = f"{day}T10:00:00.000Z"

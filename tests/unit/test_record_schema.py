@@ -44,9 +44,7 @@ def test_foreign_records_are_refused_clearly() -> None:
 
 
 def test_ids_are_stable_across_fetches() -> None:
-    payload = (
-        b'{"title": "Envoy visits", "body": "Text of the story.", "url": "https://x.example/a?utm_medium=y"}'
-    )
+    payload = b'{"title": "Envoy visits", "body": "Text of the story.", "url": "https://x.example/a?utm_medium=y"}'
     first = parse_payload(payload, RawMeta())[0]
     second = parse_payload(payload.replace(b"?utm_medium=y", b""), RawMeta())[0]
     assert first.id == second.id
