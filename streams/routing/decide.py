@@ -26,6 +26,7 @@ NON_DIPLOMATIC_KINDS = ("conflict", "domestic", "economy", "disaster", "crime", 
 BODY_CAP = 3  # one term repeated many times is still one idea
 BODY_TOTAL_CAP = 6.0  # a long body full of context does not outweigh its headline
 TITLE_FACTOR = 3.0  # the headline names the core event
+FOREIGN_IN_TITLE = 0.8  # a foreign state in the headline: other states' diplomacy about Syria
 # Aid deliveries and crimes are often the subject of diplomacy; they weigh less against it.
 SOFT_AGAINST = {"humanitarian": 0.4, "crime": 0.5, "economy": 0.7}
 
@@ -66,6 +67,8 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
         + (0.6 if early else 0.0)
     )
     syria_mass = strong_title * 2 + strong_body + weak_title + 0.5 * weak_body
+    # a passing mention: Syria named once among several countries (a share rule was tried and rejected:
+    # reports on the Astana talks name seven states and are about Syria all the same)
     passing = syria_mass <= 1.5 and foreign >= 3
     syria_logit = 1.4 * (syria_raw - 2.0) - (1.5 if passing else 0.0)
 
@@ -93,7 +96,9 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
         against_body *= 0.5
     elif against_title > 0 and dip_title == 0:
         dip_body *= 0.5
-    dip_amount = TITLE_FACTOR * dip_title + min(dip_body, BODY_TOTAL_CAP) + actor_amount + 0.5 * foreign_in_title
+    dip_amount = (
+        TITLE_FACTOR * dip_title + min(dip_body, BODY_TOTAL_CAP) + actor_amount + FOREIGN_IN_TITLE * foreign_in_title
+    )
     against_amount = TITLE_FACTOR * against_title + min(against_body, BODY_TOTAL_CAP)
     domestic_only = not foreign
     diplomacy_logit = 0.7 * (dip_amount - 1.1 * against_amount) - 0.8 - (2.5 if domestic_only else 0.0)

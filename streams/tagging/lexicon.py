@@ -123,17 +123,18 @@ class Lexicon:
             for lang, words in (item.get("ambiguous_aliases") or {}).items():
                 unclear.setdefault(entity.id, {}).setdefault(lang, set()).update(words or [])
         automaton = ahocorasick.Automaton()
-        for entity_id, by_lang in aliases.items():
+        # sorted everywhere: the automaton must not depend on set order (hash seeds differ per process)
+        for entity_id, by_lang in sorted(aliases.items()):
             entity = lexicon.entities[entity_id]
-            for lang, words in by_lang.items():
-                for word in words:
+            for lang, words in sorted(by_lang.items()):
+                for word in sorted(words):
                     _insert(automaton, str(word), entity_id, True, lang, ambiguous=entity.ambiguous)
                     if entity.ambiguous and entity.type == "place":
                         for qualified in _qualified(str(word), lang):
                             _insert(automaton, qualified, entity_id, True, lang, qualified=True)
-        for entity_id, by_lang in unclear.items():
-            for lang, words in by_lang.items():
-                for word in words:
+        for entity_id, by_lang in sorted(unclear.items()):
+            for lang, words in sorted(by_lang.items()):
+                for word in sorted(words):
                     _insert(automaton, str(word), entity_id, True, lang, ambiguous=True)
         for signal_id, item in (signal_data.get("topics") or {}).items():
             lexicon.signals[signal_id] = Signal(signal_id, item["kind"], float(item.get("weight", 1.0)))
@@ -236,7 +237,24 @@ def _insert(
         existing = automaton.get(variant, None)
         if existing is None:
             automaton.add_word(variant, [(variant, entry)])
-        elif entry not in [e for _, e in existing]:
+            continue
+        for index, (_, other) in enumerate(existing):
+            if other.ref == ref and other.is_entity == is_entity:
+                # one spelling, one thing: a clear or qualified spelling wins over an unclear one
+                existing[index] = (
+                    variant,
+                    _Key(
+                        ref,
+                        is_entity,
+                        other.lang,
+                        max(other.open_end, open_end),
+                        arabic,
+                        other.ambiguous and ambiguous,
+                        other.qualified or qualified,
+                    ),
+                )
+                break
+        else:
             existing.append((variant, entry))
 
 

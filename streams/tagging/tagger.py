@@ -83,12 +83,16 @@ def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]
     }
 
 
+def _preference(hit: Hit) -> tuple[bool, str]:
+    return (hit.ref.startswith("place.sy."), hit.ref)  # curated before GeoNames, then by id
+
+
 def _one_per_span(hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
     """Where two entities claim the same words (a curated place and its GeoNames twin), keep the curated."""
     by_span: dict[tuple[bool, int, int], Hit] = {}
     for hit in hits:
         key = (hit.is_entity, hit.start, hit.end)
         kept = by_span.get(key)
-        if kept is None or (kept.ref.startswith("place.sy.") and not hit.ref.startswith("place.sy.")):
+        if kept is None or _preference(hit) < _preference(kept):
             by_span[key] = hit
     return list(by_span.values())

@@ -1,0 +1,94 @@
+"""Tagging and routing on the shipped lexicon and rules: the seed, look-alikes, and clear cases.
+
+Texts here are written for these tests, except the seed, which is read from ../shared.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.parsing import RawMeta, parse_payload
+from streams.pipeline import classify_article
+from streams.record import Article
+from streams.routing import load_rules
+
+
+def decide(title: str, body: str = "", lang: str = "en") -> dict:
+    article = Article(id="t", title=title, body=body, lang=lang)
+    classify_article(article, load_rules())
+    return article.decision
+
+
+def test_seed_is_syria_diplomacy_with_its_entities(seed_bytes: bytes) -> None:
+    (seed,) = parse_payload(seed_bytes, RawMeta(content_type="text/plain"))
+    classify_article(seed, load_rules())
+    assert seed.decision["route"] == "syria_diplomacy"
+    assert seed.decision["why"]["rule"] == "syria_diplomacy"
+    ids = {e["id"] for e in seed.tags["entities"]}
+    assert {"country.KZ", "country.TR", "country.RU", "country.IR", "person.geir_pedersen"} <= ids
+    assert {"organisation.united_nations", "process.astana"} <= ids
+
+
+def test_seed_related_headlines_two_diplomatic_four_not(seed_bytes: bytes) -> None:
+    (seed,) = parse_payload(seed_bytes, RawMeta(content_type="text/plain"))
+    routes = [decide(headline, lang="ar")["route"] for headline in seed.related]
+    assert routes.count("syria_diplomacy") == 2, routes
+    assert routes.count("syria_other") == 4, routes
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "lang", "route"),
+    [
+        (
+            "UN envoy briefs Security Council on Syria's political process",
+            "The special envoy told the Security Council that talks on a new constitution should resume in Geneva.",
+            "en",
+            "syria_diplomacy",
+        ),
+        (
+            "وزير الخارجية السوري يبحث مع نظيره التركي في أنقرة ملف عودة اللاجئين",
+            "عقد وزير الخارجية السوري جلسة مباحثات مع نظيره التركي تناولت العلاقات الثنائية.",
+            "ar",
+            "syria_diplomacy",
+        ),
+        (
+            "Air strikes hit targets in Idlib countryside, killing four",
+            "Four people were killed when air strikes hit a market in the Idlib countryside, rescuers said.",
+            "en",
+            "syria_other",
+        ),
+        (
+            "Foreign ministers of Ukraine and Turkey discuss grain corridor",
+            "The ministers met in Ankara to discuss shipping through the Black Sea.",
+            "en",
+            "other",
+        ),
+    ],
+)
+def test_clear_cases(title: str, body: str, lang: str, route: str) -> None:
+    assert decide(title, body, lang)["route"] == route
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "lang"),
+    [
+        ("Damascus town council votes on library budget", "The council in Damascus, Maryland, met on Monday.", "en"),
+        ("A guide to Aleppo pepper and Aleppo soap", "Both make good gifts, and the pepper suits hummus.", "en"),
+        ("طريقة تحضير الحمص بالطحينة في المنزل", "يُنقع الحمص ليلة كاملة ثم يُسلق ويُهرس مع الطحينة والليمون.", "ar"),
+        ("الأسد ملك الغابة في حديقة الحيوان", "زار الأطفال حديقة الحيوان وشاهدوا الأسد والنمر.", "ar"),
+    ],
+)
+def test_lookalikes_are_not_about_syria(title: str, body: str, lang: str) -> None:
+    decision = decide(title, body, lang)
+    assert decision["syria"] is False
+    assert decision["route"] in {"other", "review"}
+
+
+def test_every_decision_says_why() -> None:
+    decision = decide("Saudi Arabia reopens its embassy in Damascus", "The Syrian foreign ministry welcomed the step.")
+    assert decision["route"] == "syria_diplomacy"
+    why = decision["why"]
+    assert why["rule"] == "syria_diplomacy"
+    assert any(s["topic"] == "embassy" for s in why["diplomacy"]["signals"])
+    assert decision["rules_version"]
+    assert 0 <= decision["confidence"] <= 1
