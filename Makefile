@@ -43,7 +43,7 @@ demo: install
 	$(PY) -m streams demo
 
 bench: install
-	$(BROKER) with $(PY) -m streams bench
+	$(PY) -m streams bench
 
 broker-start:
 	$(BROKER) start

@@ -1,7 +1,8 @@
 """``python -m streams`` (also the ``streams`` console script): the worker and the offline tools.
 
 worker                     run the Faust worker: all agents, web port with /metrics /healthz /readyz
-produce PATH... [--topic]  publish files (RSS/Atom, HTML, text, JSON, JSONL) to the raw topic
+ingest --feeds FILE        poll feeds (conditional GET, retries) and publish each new item once
+    produce PATH... [--topic]  publish files (RSS/Atom, HTML, text, JSON, JSONL) to the raw topic
 classify [PATH|-]          parse + tag + route without Kafka; one JSON line per article
 dedup [PATH|-]             the dedup logic over JSONL, in order; one JSON line per input
 topics                     create the pipeline's topics (the worker does this too)
@@ -41,10 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--full", action="store_true", help="print whole records, not the summary")
     dedup = sub.add_parser("dedup", help="dedup verdicts over JSONL, in order")
     dedup.add_argument("input", nargs="?", default="-")
+    ingest = sub.add_parser("ingest", help="poll feeds and publish new items to the raw topic")
+    ingest.add_argument("--feeds", type=Path, required=True, help="YAML list of feeds (see streams.ingest.config)")
+    ingest.add_argument("--once", action="store_true", help="poll each feed once and exit")
+    ingest.add_argument("--metrics-port", type=int, default=None, help="serve /metrics on this port")
     sub.add_parser("topics", help="create the pipeline's topics")
     demo = sub.add_parser("demo", help="the whole pipeline on the bundled samples")
     demo.add_argument("--keep", action="store_true", help="leave the demo topics in place (they are unique per run)")
     sub.add_parser("config", help="print the settings in force")
+    bench = sub.add_parser("bench", help="measure the stages' speed (offline stages need no broker)")
+    bench.add_argument("--stage", choices=["parse", "tag", "all"], default="all")
     return parser
 
 
@@ -70,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _classify(args.input, args.rules or settings.rules_path, args.full, sys.stdout)
         if args.command == "dedup":
             return _dedup(args.input, settings, sys.stdout)
+        if args.command == "ingest":
+            return _ingest(settings, args.feeds, args.once, args.metrics_port)
         if args.command == "topics":
             from .kafka_admin import ensure_topics
 
@@ -80,6 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_demo
 
             return run_demo(settings, keep=args.keep)
+        if args.command == "bench":
+            from .bench import run_bench
+
+            for title, numbers in run_bench(args.stage).items():
+                print(title)
+                for name, value in numbers.items():
+                    print(f"  {name:<6} {value:>10,.0f}")
+            return 0
         if args.command == "config":
             sys.stdout.write(orjson.dumps(settings.describe(), option=orjson.OPT_INDENT_2).decode() + "\n")
             return 0
@@ -89,6 +106,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def _ingest(settings: Settings, feeds_path: Path, once: bool, metrics_port: int | None) -> int:
+    import signal
+
+    from prometheus_client import start_http_server
+
+    from .ingest import Poller, load_feeds
+    from .kafka_admin import ensure_topics
+    from .metrics import build_metrics
+
+    feeds = load_feeds(feeds_path)
+    metrics = build_metrics()
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr=settings.web_host, registry=metrics.registry)
+
+    async def run() -> int:
+        await ensure_topics(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        reports = await Poller(settings, feeds, metrics).run(stop, once=once)
+        for report in reports:
+            print(f"{report.feed}: {report.outcome}, {report.published} new of {report.items}")
+        return 0
+
+    return asyncio.run(run())
 
 
 def _read_records(inputs: Sequence[str]) -> Iterator[tuple[str, bytes, str | None]]:

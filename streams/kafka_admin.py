@@ -37,6 +37,12 @@ async def wait_for_broker(settings: Settings, timeout: float = 30.0) -> None:
     raise BrokerUnavailableError(f"no Kafka broker answered at {settings.bootstrap} within {timeout:.0f}s: {last}")
 
 
+def _new_topic(settings: Settings, name: str) -> NewTopic:
+    if name == settings.topics.ingest_state:  # keyed state: keep the latest value per key
+        return NewTopic(name, 1, settings.replication, topic_configs={"cleanup.policy": "compact"})
+    return NewTopic(name, settings.partitions, settings.replication)
+
+
 async def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> list[str]:
     """Create the pipeline's topics (and ``extra`` ones) that do not exist yet; return those created."""
     wanted = list(dict.fromkeys([*settings.topics.all(), *extra]))
@@ -50,9 +56,7 @@ async def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> list[s
         missing = [name for name in wanted if name not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker won the race
-                await admin.create_topics(
-                    [NewTopic(name, settings.partitions, settings.replication) for name in missing]
-                )
+                await admin.create_topics([_new_topic(settings, name) for name in missing])
         return missing
     finally:
         await admin.close()

@@ -33,6 +33,9 @@ class Metrics:
     dedup_state_entries: Gauge
     rules_info: Gauge
     rules_reload_failures: Counter
+    feed_fetches: Counter
+    feed_items_published: Counter
+    feed_last_success: Gauge
 
 
 def build_metrics(registry: CollectorRegistry | None = None, namespace: str = "streams") -> Metrics:
@@ -118,6 +121,27 @@ def build_metrics(registry: CollectorRegistry | None = None, namespace: str = "s
         rules_reload_failures=Counter(
             "rules_reload_failures_total",
             "Rules files refused on reload (the previous rules stay).",
+            namespace=namespace,
+            registry=registry,
+        ),
+        feed_fetches=Counter(
+            "feed_fetches_total",
+            "Feed fetches, by feed and outcome (ok, not_modified, http_error, timeout, too_large, ...).",
+            ["feed", "outcome"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        feed_items_published=Counter(
+            "feed_items_published_total",
+            "New feed items published to the raw topic, by feed.",
+            ["feed"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        feed_last_success=Gauge(
+            "feed_last_success_timestamp_seconds",
+            "When a feed was last fetched successfully (ok or not modified), Unix time.",
+            ["feed"],
             namespace=namespace,
             registry=registry,
         ),

@@ -35,6 +35,7 @@ class Topics:
     duplicates: str = "news.duplicates"
     review: str = "news.review"
     deadletter: str = "news.deadletter"
+    ingest_state: str = "news.ingest.state"  # compacted: what the feed poller has published
 
     def outputs(self) -> tuple[str, ...]:
         """Every topic a record can end in: each input id appears in exactly one of these."""

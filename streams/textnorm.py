@@ -40,12 +40,22 @@ _ARABIC_MAP = {
 for _digit in range(10):
     _ARABIC_MAP[chr(0x0660 + _digit)] = str(_digit)
     _ARABIC_MAP[chr(0x06F0 + _digit)] = str(_digit)
+# Latin letters with accents to their base letters (é -> e, ş -> s), precomputed so that folding is one
+# translate call; Cyrillic й and ё are outside these ranges and keep (ё is mapped above).
+for _code in [*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)]:
+    _char = chr(_code)
+    if _char in _ARABIC_MAP:
+        continue
+    _base = "".join(c for c in unicodedata.normalize("NFD", _char) if not unicodedata.combining(c))
+    if _base and _base != _char and _base.isascii():
+        _ARABIC_MAP[_char] = _base
 _TABLE = str.maketrans(_ARABIC_MAP)
 
 # Arabic harakat, Quranic marks, superscript alef; combining marks of Latin scripts are removed after NFD.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 _NON_WORD = re.compile(r"[^\w]+|_")
+_COMBINING = re.compile("[\u0300-\u036f]")
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 
@@ -55,20 +65,9 @@ def fold(text: str) -> str:
     text = _ARABIC_MARKS.sub("", text)
     text = _POSSESSIVE.sub("", text)
     text = text.casefold()
-    if not text.isascii():
-        # strip Latin accents (é -> e) but keep Arabic and Cyrillic letters whole (й stays й)
-        decomposed = unicodedata.normalize("NFD", text)
-        text = unicodedata.normalize(
-            "NFC",
-            "".join(ch for ch in decomposed if not (unicodedata.combining(ch) and _is_latin_mark_context(ch))),
-        )
-        text = text.translate(_TABLE)
+    if _COMBINING.search(text):  # decomposed input (e + U+0301): compose, then fold again
+        text = unicodedata.normalize("NFC", text).translate(_TABLE)
     return " ".join(_NON_WORD.sub(" ", text).split())
-
-
-def _is_latin_mark_context(mark: str) -> bool:
-    # U+0306 (breve) builds Cyrillic й from и; keep it. Other combining marks are accents to drop.
-    return mark != "\u0306"
 
 
 def tokens(text: str) -> list[str]:

@@ -56,6 +56,25 @@ _MONTH_ALT = "|".join(sorted((re.escape(fold(name)) for name in _ARABIC_MONTHS),
 _ARABIC_DATE = re.compile(rf"\b(\d{{1,2}})\s+(?:من\s+)?({_MONTH_ALT})\s+(?:عام\s+|سنه\s+)?(\d{{4}})\b")
 _TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?\b")
 _ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# RFC 822 dates written with local day and month names ("Seg, 24 Set 2018 19:42:40 -0300")
+_LOCAL_RFC822 = re.compile(r"^(?:[^\W\d]+\.?,?\s+)?(\d{1,2})\s+([^\W\d]+)\.?\s+(\d{4})\s+(.*)$")
+_MONTH_PREFIXES = {
+    # first three letters, folded: English, Portuguese, Spanish, French, German, Italian, Turkish, Russian
+    1: ("jan", "ene", "gen", "oca", "янв"),
+    2: ("feb", "fev", "fév", "şub", "sub", "фев"),
+    3: ("mar", "mär", "мар"),
+    4: ("apr", "abr", "avr", "nis", "апр"),
+    5: ("may", "mai", "mag", "мая", "май"),
+    6: ("jun", "jui", "giu", "haz", "июн"),
+    7: ("jul", "lug", "tem", "июл"),
+    8: ("aug", "ago", "aoû", "aou", "ağu", "agu", "авг"),
+    9: ("sep", "set", "eyl", "сен"),
+    10: ("oct", "out", "okt", "ott", "eki", "окт"),
+    11: ("nov", "kas", "ноя"),
+    12: ("dec", "dez", "dic", "déc", "ara", "дек"),
+}
+_MONTH_BY_PREFIX = {prefix: month for month, prefixes in _MONTH_PREFIXES.items() for prefix in prefixes}
+_ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _OFFSET_WITHOUT_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
@@ -66,7 +85,7 @@ def parse_date(value: str | None) -> datetime | None:
     text = value.strip()
     if not text:
         return None
-    parsed = _iso(text) or _rfc822(text) or _arabic(text)
+    parsed = _iso(text) or _rfc822(text) or _local_rfc822(text) or _arabic(text)
     if parsed is None:
         return None
     if parsed.tzinfo is None:
@@ -96,6 +115,17 @@ def _rfc822(text: str) -> datetime | None:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
+
+
+def _local_rfc822(text: str) -> datetime | None:
+    match = _LOCAL_RFC822.match(text)
+    if not match:
+        return None
+    day, month_name, year, rest = match.groups()
+    month = _MONTH_BY_PREFIX.get(month_name.lower()[:3])
+    if month is None:
+        return None
+    return _rfc822(f"{int(day)} {_ENGLISH_MONTHS[month - 1]} {year} {rest}")
 
 
 def _arabic(text: str) -> datetime | None:
