@@ -31,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .deadletter import deadletter_headers, error_reason
 from .dedup.index import DedupConfig, DedupIndex
+from .health import HealthMonitor
 from .metrics import Metrics, build_metrics
 from .pipeline import meta_from_headers, parse_and_tag, route
 from .record import Article
@@ -98,7 +99,22 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     state = app.Table("dedup-state", default=None, partitions=settings.partitions)
     index = DedupIndex(state, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
     rules = RulesWatcher(settings.rules_path)
+    in_force: dict[str, str | None] = {"version": rules.rules.version, "error": None}
     metrics.rules_info.labels(version=rules.rules.version).set(1)
+    health = HealthMonitor(app, settings, metrics, (topics.raw, topics.articles, topics.unique))
+    health.install()
+
+    def current_rules() -> Any:
+        current = rules.current()
+        if current.version != in_force["version"]:  # reloaded: the gauge names the version in force
+            metrics.rules_info.remove(in_force["version"])
+            metrics.rules_info.labels(version=current.version).set(1)
+            in_force["version"] = current.version
+        if rules.last_error and rules.last_error != in_force["error"]:
+            metrics.rules_reload_failures.inc()
+            log.warning("rules file refused, the rules in force stay: %s", rules.last_error)
+        in_force["error"] = rules.last_error
+        return current
 
     async def send(topic_name: str, key: bytes | None, value: bytes, headers: Any = None) -> None:
         topic = outputs.get(topic_name) or app.topic(topic_name, value_serializer="raw", key_serializer="raw")
@@ -174,7 +190,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             started = time.perf_counter()
             try:
                 article = Article.loads(event.message.value)
-                current = rules.current()
+                current = current_rules()
                 topic, article = route(article, current, topics)
             except Exception as exc:
                 await dead_letter("route", event, exc)
@@ -201,10 +217,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
 
     @app.page("/readyz")
     async def readyz(self: Any, request: Any) -> Any:
-        tables: Any = app.tables
-        ready = bool(app.rebalancing is False and tables.recovery.completed.is_set())
-        body = {"ready": ready, "rebalancing": bool(app.rebalancing)}
-        return self.json(body, status=200 if ready else 503)
+        ready, checks = health.ready()
+        return self.json({"ready": ready, **checks}, status=200 if ready else 503)
 
     app.conf.streams_settings = settings  # for the CLI and tests
     app.conf.streams_metrics = metrics

@@ -36,6 +36,9 @@ class Metrics:
     feed_fetches: Counter
     feed_items_published: Counter
     feed_last_success: Gauge
+    consumer_lag: Gauge
+    rebalances: Counter
+    worker_ready: Gauge
 
 
 def build_metrics(registry: CollectorRegistry | None = None, namespace: str = "streams") -> Metrics:
@@ -142,6 +145,25 @@ def build_metrics(registry: CollectorRegistry | None = None, namespace: str = "s
             "feed_last_success_timestamp_seconds",
             "When a feed was last fetched successfully (ok or not modified), Unix time.",
             ["feed"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        consumer_lag=Gauge(
+            "consumer_lag_messages",
+            "End offset minus the group's committed offset, for this worker's partitions.",
+            ["topic", "partition"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        rebalances=Counter(
+            "rebalances_total",
+            "Partition revocations seen by this worker (each rebalance revokes once).",
+            namespace=namespace,
+            registry=registry,
+        ),
+        worker_ready=Gauge(
+            "worker_ready",
+            "1 when the worker is ready (joined, recovered, not rebalancing, broker reachable).",
             namespace=namespace,
             registry=registry,
         ),

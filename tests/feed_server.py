@@ -89,3 +89,25 @@ def rss(title: str, items: list[tuple[str, str]]) -> bytes:
 
 def load_dir(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+
+
+class ThreadedFeedServer:
+    """The same server on its own event loop in a thread, for synchronous tests."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        import threading
+
+        self.server = FeedServer(files=files)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+
+    def url(self, path: str) -> str:
+        return self.server.url(path)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
