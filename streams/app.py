@@ -33,7 +33,7 @@ from .deadletter import deadletter_headers, error_reason
 from .dedup.index import DedupConfig, DedupIndex
 from .health import HealthMonitor
 from .metrics import Metrics, build_metrics
-from .pipeline import meta_from_headers, parse_and_tag, route
+from .pipeline import meta_from_headers, origin_of, parse_and_tag, route
 from .record import Article
 from .routing import RulesWatcher
 from .settings import Settings
@@ -155,10 +155,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             except Exception as exc:
                 await dead_letter("parse", event, exc)
                 continue
+            origin = origin_of(message.topic, message.partition, message.offset, headers)
             for item, article in enumerate(parsed):
-                article.origin.update(
-                    topic=message.topic, partition=message.partition, offset=message.offset, item=item
-                )
+                article.origin.update(origin, item=item)
                 metrics.parsed.labels(format=article.format).inc()
                 await articles.send(key=DEDUP_KEY, value=article.dumps())
             metrics.stage_seconds.labels(stage="parse").observe(time.perf_counter() - started)

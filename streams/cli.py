@@ -46,6 +46,30 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--feeds", type=Path, required=True, help="YAML list of feeds (see streams.ingest.config)")
     ingest.add_argument("--once", action="store_true", help="poll each feed once and exit")
     ingest.add_argument("--metrics-port", type=int, default=None, help="serve /metrics on this port")
+    replay = sub.add_parser("replay", help="re-publish a time range of a topic into a backfill run")
+    replay.add_argument("--topic", default=None, help="source topic (default: the raw topic)")
+    replay.add_argument("--from", dest="start", required=True, help="ISO 8601 start (inclusive)")
+    replay.add_argument("--to", dest="end", default=None, help="ISO 8601 end (exclusive; default: now)")
+    where = replay.add_mutually_exclusive_group()
+    where.add_argument("--target", default="backfill", help="backfill run name: publishes to NAME.<topic>")
+    where.add_argument("--into", default=None, help="publish into exactly this topic")
+    replay.add_argument("--rate", type=float, default=None, help="at most this many messages per second")
+    replay.add_argument("--dry-run", action="store_true", help="show the plan, publish nothing")
+    replay.add_argument("--restart", action="store_true", help="ignore the checkpoint of a previous run")
+    offsets = sub.add_parser("offsets", help="show or apply an offset reset for a stopped consumer group")
+    offsets.add_argument("--group", required=True)
+    offsets.add_argument("--topic", action="append", default=[], help="topics to reset (default: the group's)")
+    to = offsets.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to-datetime", default=None)
+    to.add_argument("--to-earliest", action="store_true")
+    to.add_argument("--to-latest", action="store_true")
+    offsets.add_argument("--execute", action="store_true", help="apply it (refused while the group is live)")
+    reroute = sub.add_parser("reroute", help="how a time range would route under other rules (publishes nothing)")
+    reroute.add_argument("--from", dest="start", required=True)
+    reroute.add_argument("--to", dest="end", required=True)
+    reroute.add_argument("--rules", type=Path, required=True, help="the new rules file")
+    reroute.add_argument("--topic", default=None, help="default: the unique topic (tagged, before routing)")
+    reroute.add_argument("--examples", type=int, default=10)
     sub.add_parser("topics", help="create the pipeline's topics")
     demo = sub.add_parser("demo", help="the whole pipeline on the bundled samples")
     demo.add_argument("--keep", action="store_true", help="leave the demo topics in place (they are unique per run)")
@@ -67,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=settings.log_level.upper() if settings.log_level != "warn" else "WARNING",
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        logging.getLogger("aiokafka").setLevel(logging.WARNING)  # its INFO lines are noise on a terminal
         if args.command == "produce":
             from .produce import messages_from_files, publish
 
@@ -79,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _dedup(args.input, settings, sys.stdout)
         if args.command == "ingest":
             return _ingest(settings, args.feeds, args.once, args.metrics_port)
+        if args.command in {"replay", "offsets", "reroute"}:
+            from .backfill_cli import run_backfill_command
+
+            return run_backfill_command(args, settings)
         if args.command == "topics":
             from .kafka_admin import ensure_topics
 

@@ -16,7 +16,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExists
 from .errors import BrokerUnavailableError
 from .settings import Settings
 
-__all__ = ["ensure_topics", "wait_for_broker"]
+__all__ = ["ensure_topics", "topic_partitions", "wait_for_broker"]
 
 
 async def wait_for_broker(settings: Settings, timeout: float = 30.0) -> None:
@@ -60,3 +60,19 @@ async def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> list[s
         return missing
     finally:
         await admin.close()
+
+
+async def topic_partitions(settings: Settings, topic: str) -> list[int]:
+    """The partition numbers of ``topic`` (empty when it does not exist; it is never created by asking)."""
+    admin = AIOKafkaAdminClient(**settings.kafka_client_options(), request_timeout_ms=15000)
+    await admin.start()
+    try:
+        if topic not in set(await admin.list_topics()):
+            return []  # describing a missing topic would auto-create it on brokers that allow that
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    for item in described:
+        if item.get("topic") == topic and not item.get("error_code"):
+            return sorted(p["partition"] for p in item.get("partitions", []))
+    return []

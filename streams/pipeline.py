@@ -19,7 +19,7 @@ from .routing import Rules, decide
 from .settings import Topics
 from .tagging.tagger import tag
 
-__all__ = ["classify_article", "meta_from_headers", "parse_and_tag", "route", "summary"]
+__all__ = ["classify_article", "meta_from_headers", "origin_of", "parse_and_tag", "route", "summary"]
 
 HEADER_CONTENT_TYPE = "content-type"
 HEADER_SOURCE = "source"
@@ -27,6 +27,19 @@ HEADER_FEED = "feed"
 HEADER_URL = "url"
 HEADER_LANG = "lang"
 HEADER_FETCHED_AT = "fetched-at"
+
+
+def origin_of(topic: str, partition: int, offset: int, headers: dict[str, bytes]) -> dict[str, object]:
+    """Where a raw message first came from: a replayed one carries its original coordinates in headers."""
+    try:
+        return {
+            "topic": headers["replay.source.topic"].decode(),
+            "partition": int(headers["replay.source.partition"]),
+            "offset": int(headers["replay.source.offset"]),
+            "replayed": True,
+        }
+    except (KeyError, ValueError):
+        return {"topic": topic, "partition": partition, "offset": offset}
 
 
 def meta_from_headers(headers: dict[str, bytes]) -> RawMeta:

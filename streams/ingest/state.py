@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
+from ..kafka_admin import topic_partitions
 from ..settings import Settings
 from .http import Validators
 
@@ -41,7 +41,7 @@ class SeenState:
         await consumer.start()
         expired: list[str] = []
         try:
-            partitions = [TopicPartition(self.topic, p) for p in await self._partitions()]
+            partitions = [TopicPartition(self.topic, p) for p in await topic_partitions(self.settings, self.topic)]
             if partitions:
                 await self._read_all(consumer, partitions, expired)
         finally:
@@ -49,18 +49,6 @@ class SeenState:
         if expired:
             await self._write([(key, None) for key in expired])
         return len(self.items)
-
-    async def _partitions(self) -> list[int]:
-        admin = AIOKafkaAdminClient(**self.settings.kafka_client_options())
-        await admin.start()
-        try:
-            described = await admin.describe_topics([self.topic])
-        finally:
-            await admin.close()
-        for topic in described:
-            if topic.get("topic") == self.topic and not topic.get("error_code"):
-                return sorted(p["partition"] for p in topic.get("partitions", []))
-        return []
 
     async def _read_all(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition], expired: list[str]) -> None:
         consumer.assign(partitions)
