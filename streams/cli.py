@@ -75,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="leave the demo topics in place (they are unique per run)")
     sub.add_parser("config", help="print the settings in force")
     bench = sub.add_parser("bench", help="measure the stages' speed (offline stages need no broker)")
-    bench.add_argument("--stage", choices=["parse", "tag", "all"], default="all")
+    bench.add_argument("--stage", choices=["parse", "tag", "dedup", "all"], default="all")
+    bench.add_argument("--articles", type=int, default=100_000, help="for --stage dedup")
     return parser
 
 
@@ -121,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench":
             from .bench import run_bench
 
-            for title, numbers in run_bench(args.stage).items():
+            for title, numbers in run_bench(args.stage, args.articles).items():
                 print(title)
                 for name, value in numbers.items():
                     print(f"  {name:<6} {value:>10,.0f}")

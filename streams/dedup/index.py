@@ -9,11 +9,14 @@ For each article, in order:
 3. **Near-copy**: LSH band keys (MinHash of word shingles) find candidates; real Jaccard (or containment
    for trimmed copies) over the stored shingles verifies them.
 4. **Story**: a candidate too different to be a copy but clearly the same text family shares its story id;
-   otherwise the article starts a story of its own.
+   else a report that names the same people, groups, places or processes (at least two of its five most
+   prominent; three across languages, where wording cannot be compared), published within three days and,
+   in one language, sharing a little wording, joins that report's story; otherwise it starts its own.
 
 State keys: ``a:<id>`` verdicts, ``u:<hash>`` and ``c:<hash>`` exact keys, ``b:<band>`` candidate lists,
-``s:<id>`` shingles. Entries older than the time-to-live (by the articles' own fetch time, so replays get
-the same answers) are ignored and pruned when touched.
+``s:<id>`` shingles, ``e:<entity>|<entity>`` story candidates and ``m:<id>`` their names, date and language.
+Entries older than the time-to-live (by the articles' own fetch time, so replays get the same answers) are
+ignored and pruned when touched.
 """
 
 from __future__ import annotations
@@ -33,10 +36,14 @@ MAX_BAND_ENTRIES = 16  # candidates kept per band key: syndicated copies cluster
 
 @dataclass(frozen=True, slots=True)
 class DedupConfig:
-    near_threshold: float = 0.5  # Jaccard of 3-word shingles at or above which a copy is a duplicate
-    containment_threshold: float = 0.85  # ... or this much of the shorter text inside the longer
+    near_threshold: float = 0.4  # Jaccard of 3-word shingles at or above which a copy is a duplicate
+    containment_threshold: float = 0.6  # ... or this much of the shorter text inside the longer
     min_shingles_for_containment: int = 25
-    story_threshold: float = 0.2
+    story_threshold: float = 0.2  # a text candidate this similar (but no copy) shares the story
+    story_window_seconds: float = 3 * 24 * 3600.0  # reports of one event are published within days
+    story_min_entities: int = 2  # named entities (not countries) two reports must share
+    story_min_entities_cross_language: int = 3
+    story_min_text: float = 0.03  # same-language reports must also share a little wording
     ttl_seconds: float = 7 * 24 * 3600.0
 
 
@@ -56,6 +63,22 @@ class Verdict:
             "similarity": round(self.similarity, 4),
             "story": self.story,
         }
+
+
+STORY_TYPES = frozenset({"person", "organisation", "place", "process"})
+MAX_STORY_ENTITIES = 5
+
+
+def _story_entities(article: Article) -> set[str]:
+    """The most prominent named entities (countries are too common to tell events apart)."""
+    entities = [e for e in article.tags.get("entities", []) if e.get("type") in STORY_TYPES]
+    entities.sort(key=lambda e: (-(3 * e.get("title", 0) + e.get("body", 0)), e["id"]))
+    return {e["id"] for e in entities[:MAX_STORY_ENTITIES]}
+
+
+def _story_keys(names: set[str]) -> list[str]:
+    ordered = sorted(names)
+    return [f"e:{a}|{b}" for i, a in enumerate(ordered) for b in ordered[i + 1 :]]
 
 
 def _origin_key(article: Article) -> str:
@@ -132,7 +155,37 @@ class DedupIndex:
             return Verdict(True, best_id, "near", best_sim, self._story_of(best_id, now))
         if best_id is not None and best_sim >= self.config.story_threshold:
             return Verdict(False, None, None, best_sim, self._story_of(best_id, now))
-        return Verdict(False, None, None, best_sim, article.id)
+        story = self._story_by_entities(article, fp, now)
+        return Verdict(False, None, None, best_sim, story or article.id)
+
+    def _story_by_entities(self, article: Article, fp: Fingerprint, now: float) -> str | None:
+        """A separately written report of the same event: shared names, close dates, some shared wording."""
+        names = _story_entities(article)
+        if len(names) < self.config.story_min_entities:
+            return None
+        published = _epoch(article.published or article.fetched_at)
+        best: tuple[int, float, str] | None = None
+        for key in _story_keys(names):
+            for candidate_id, stamp in self.state.get(key, []) or []:
+                if candidate_id == article.id or now - stamp > self.config.ttl_seconds:
+                    continue
+                meta = self._fresh(f"m:{candidate_id}", now)
+                if meta is None or abs(meta["p"] - published) > self.config.story_window_seconds:
+                    continue
+                shared = len(names & set(meta["e"]))
+                same_lang = meta["l"] == article.lang
+                needed = self.config.story_min_entities if same_lang else self.config.story_min_entities_cross_language
+                if shared < needed:
+                    continue
+                text = 0.0
+                if same_lang:
+                    stored = self._fresh(f"s:{candidate_id}", now)
+                    text = jaccard(fp.shingles, frozenset(stored["h"])) if stored else 0.0
+                    if text < self.config.story_min_text:
+                        continue
+                if best is None or (shared, text) > best[:2]:
+                    best = (shared, text, candidate_id)
+        return self._story_of(best[2], now) if best else None
 
     def _remember(self, article: Article, fp: Fingerprint, verdict: Verdict, now: float, origin: str) -> None:
         self.state[f"a:{article.id}"] = {**verdict.as_dict(), "t": now, "o": origin}
@@ -142,16 +195,24 @@ class DedupIndex:
             key = article.fingerprints.get(kind)
             if key:
                 self.state[f"{kind[0]}:{key}"] = {"id": article.id, "t": now}
+        names = _story_entities(article)
+        if len(names) >= self.config.story_min_entities:
+            published = _epoch(article.published or article.fetched_at)
+            self.state[f"m:{article.id}"] = {"e": sorted(names), "p": published, "l": article.lang, "t": now}
+            for key in _story_keys(names):
+                self._append(key, article.id, now)
         if not fp.shingles:
             return
         self.state[f"s:{article.id}"] = {"h": sorted(fp.shingles), "t": now}
         for band in fp.bands:
-            key = f"b:{band}"
-            entries = [
-                e for e in (self.state.get(key) or []) if now - e[1] <= self.config.ttl_seconds and e[0] != article.id
-            ]
-            entries.append([article.id, now])
-            self.state[key] = entries[-MAX_BAND_ENTRIES:]
+            self._append(f"b:{band}", article.id, now)
+
+    def _append(self, key: str, article_id: str, now: float) -> None:
+        entries = [
+            e for e in (self.state.get(key) or []) if now - e[1] <= self.config.ttl_seconds and e[0] != article_id
+        ]
+        entries.append([article_id, now])
+        self.state[key] = entries[-MAX_BAND_ENTRIES:]
 
     # ------------------------------------------------------------------------------------------ helpers
 

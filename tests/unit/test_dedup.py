@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from streams.dedup.index import DedupConfig, DedupIndex
 from streams.parsing import RawMeta, parse_payload
 from streams.record import Article
@@ -83,3 +85,72 @@ def test_old_entries_expire() -> None:
     index.check(article("Ministers meet", WIRE, "https://a.example/1", offset=1, day="2026-11-01"))
     later = article("Ministers meet", WIRE, "https://a.example/1", offset=2, day="2026-11-20")
     assert not index.check(later).duplicate
+
+
+def tagged(title: str, body: str, published: str, offset: int, lang: str = "en") -> Article:
+    from streams.tagging.tagger import tag
+
+    a = article(title, body, offset=offset)
+    a.published, a.lang = published, lang
+    a.tags = tag(a.title, a.body)
+    return a
+
+
+def test_separately_written_reports_share_a_story_not_a_duplicate() -> None:
+    index = DedupIndex({})
+    first = tagged(
+        "Pedersen meets Shaibani in Damascus",
+        "UN envoy Geir Pedersen met Syrian foreign minister Asaad al-Shaibani in Damascus on Sunday to discuss "
+        "the constitutional committee and the return of refugees.",
+        "2026-11-20T08:00:00.000Z",
+        1,
+    )
+    second = tagged(
+        "UN envoy holds talks with Syrian foreign minister",
+        "Geir Pedersen and Asaad al-Shaibani talked for two hours in Damascus, a ministry statement said, "
+        "and agreed that the constitutional committee should meet again soon.",
+        "2026-11-20T15:00:00.000Z",
+        2,
+    )
+    index.check(first)
+    verdict = index.check(second)
+    assert not verdict.duplicate
+    assert verdict.story == first.id
+
+
+@pytest.mark.parametrize(
+    ("second_date", "linked"), [("2026-10-02T09:00:00.000Z", True), ("2026-11-20T09:00:00.000Z", False)]
+)
+def test_story_links_need_close_dates(second_date: str, linked: bool) -> None:
+    index = DedupIndex({}, DedupConfig(ttl_seconds=90 * 24 * 3600))
+    first = tagged(
+        "Envoy in Damascus",
+        "Geir Pedersen met Asaad al-Shaibani in Damascus to discuss the constitutional committee and detainees.",
+        "2026-10-01T08:00:00.000Z",
+        1,
+    )
+    second = tagged(
+        "Shaibani receives the UN envoy",
+        "In Damascus, Asaad al-Shaibani received Geir Pedersen; they talked about the committee and detainees "
+        "and about aid.",
+        second_date,
+        2,
+    )
+    index.check(first)
+    verdict = index.check(second)
+    assert not verdict.duplicate
+    assert (verdict.story == first.id) is linked
+
+
+def test_rocks_mapping_behaves_like_a_dict(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from streams.dedup.store import RocksMapping
+
+    store = RocksMapping(tmp_path / "state")
+    index = DedupIndex(store)
+    first = article("Ministers meet", WIRE, "https://a.example/1", offset=1)
+    index.check(first)
+    verdict = index.check(article("Ministers meet again", WIRE, "https://a.example/1", offset=2))
+    assert verdict.duplicate
+    assert verdict.dup_of == first.id
+    assert len(store) == len(list(store)) > 0
+    store.close()
