@@ -43,6 +43,8 @@ __all__ = ["DEDUP_KEY", "create_app"]
 log = logging.getLogger(__name__)
 
 DEDUP_KEY = b"dedup"
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # as the local broker's message.max.bytes; raw pages can be large
+TRUNCATED_DEADLETTER_BYTES = 64 * 1024
 
 
 def _broker_url(settings: Settings) -> str:
@@ -84,6 +86,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         broker_commit_interval=settings.commit_interval_s,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_max_request_size=MAX_MESSAGE_BYTES,
         web_enabled=True,
         web_host=settings.web_host,
         web_bind=settings.web_host,
@@ -95,7 +98,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     raw = app.topic(topics.raw, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw")
     articles = app.topic(topics.articles, value_serializer="raw", key_serializer="raw")
     unique = app.topic(topics.unique, value_serializer="raw", key_serializer="raw")
-    outputs = {name: app.topic(name, value_serializer="raw", key_serializer="raw") for name in {*topics.outputs()}}
+    outputs = {name: app.topic(name, value_serializer="raw", key_serializer="raw") for name in topics.outputs()}
+    outputs.update({topics.articles: articles, topics.unique: unique})
     state = app.Table("dedup-state", default=None, partitions=settings.partitions)
     index = DedupIndex(state, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
     rules = RulesWatcher(settings.rules_path)
@@ -117,8 +121,14 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         return current
 
     async def send(topic_name: str, key: bytes | None, value: bytes, headers: Any = None) -> None:
+        """Send and wait until the broker has it: an event is acknowledged only after its outputs are.
+
+        Faust's ``send`` only buffers; a delivery that fails later would be logged while the input offset is
+        committed anyway, and the message lost. Waiting here turns that into an error where it happens.
+        """
         topic = outputs.get(topic_name) or app.topic(topic_name, value_serializer="raw", key_serializer="raw")
-        await topic.send(key=key, value=value, headers=headers)
+        delivery = await topic.send(key=key, value=value, headers=headers)
+        await delivery
 
     async def dead_letter(stage: str, event: Any, exc: BaseException) -> None:
         message = event.message
@@ -141,7 +151,17 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             offset=message.offset,
             original=message.headers,
         )
-        await send(topics.deadletter, message.key, message.value, headers)
+        try:
+            await send(topics.deadletter, message.key, message.value, headers)
+        except Exception as send_error:  # e.g. larger than the broker takes: keep the head, say so
+            log.error(
+                "dead letter of %d bytes not accepted (%s); sending its first %d bytes",
+                len(message.value or b""),
+                send_error,
+                TRUNCATED_DEADLETTER_BYTES,
+            )
+            truncated = [*headers, ("dlq.truncated.from.bytes", str(len(message.value or b"")).encode())]
+            await send(topics.deadletter, message.key, (message.value or b"")[:TRUNCATED_DEADLETTER_BYTES], truncated)
 
     @app.agent(raw, name="parse")
     async def parse_agent(stream: Any) -> None:
@@ -159,7 +179,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             for item, article in enumerate(parsed):
                 article.origin.update(origin, item=item)
                 metrics.parsed.labels(format=article.format).inc()
-                await articles.send(key=DEDUP_KEY, value=article.dumps())
+                await send(topics.articles, DEDUP_KEY, article.dumps())
             metrics.stage_seconds.labels(stage="parse").observe(time.perf_counter() - started)
 
     @app.agent(articles, name="dedup")
@@ -179,7 +199,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
                 metrics.duplicates.labels(kind=verdict.kind or "near").inc()
                 await send(topics.duplicates, key, article.dumps())
             else:
-                await unique.send(key=key, value=article.dumps())
+                await send(topics.unique, key, article.dumps())
             metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
 
     @app.agent(unique, name="route")

@@ -22,7 +22,7 @@ class Record:
 async def produce(
     bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=16 * 1024 * 1024)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=32 * 1024 * 1024)
     await producer.start()
     try:
         for key, value, headers in messages:
