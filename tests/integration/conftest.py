@@ -7,6 +7,7 @@ on a developer's machine and FAIL under CI (CI is set): a green CI run always me
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -140,3 +141,26 @@ def start_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[object]
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A second local broker on ports and a data dir of its own, for tests that stop and start it."""
+    if shutil.which("java") is None:
+        pytest.skip("java is needed for a private broker")
+    env = {
+        **os.environ,
+        "KAFKA_PORT": str(free_port()),
+        "KAFKA_CONTROLLER_PORT": str(free_port()),
+        "KAFKA_DATA_DIR": str(tmp_path / "private-broker"),
+        "KAFKA_HEAP": "384m",
+    }
+    script = [sys.executable, str(REPO / "ops" / "kafka" / "broker")]
+    started = subprocess.run([*script, "start"], env=env, capture_output=True, text=True, timeout=240)
+    assert started.returncode == 0, started.stdout + started.stderr
+    env["KAFKA_BOOTSTRAP"] = f"127.0.0.1:{env['KAFKA_PORT']}"
+    env["BROKER_SCRIPT"] = " ".join(script)
+    try:
+        yield env
+    finally:
+        subprocess.run([*script, "stop"], env=env, capture_output=True, timeout=120)

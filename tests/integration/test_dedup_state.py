@@ -119,4 +119,17 @@ def test_two_workers_give_the_verdicts_of_one(
         reference[article.id] = index.check(article).duplicate
     by_id = {r["id"]: r for r in got}
     assert {i: r["dedup"]["duplicate"] for i, r in by_id.items()} == reference
+    # the work was split: each worker parsed messages from its own share of the raw partitions
+    parsed_by_worker = [
+        _metric(w.get("/metrics")[1], 'streams_received_messages_total{stage="parse"}') for w in workers
+    ]
+    assert all(n > 0 for n in parsed_by_worker), parsed_by_worker
+    assert sum(parsed_by_worker) >= len(payloads)
     assert sum(reference.values()) == 3  # the first wire copy is the original; three later ones are copies
+
+
+def _metric(body: bytes, name: str) -> float:
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0

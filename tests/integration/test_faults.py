@@ -180,3 +180,30 @@ def test_a_dead_letter_too_large_for_its_topic_is_kept_truncated(
     assert dead[0].value == huge[: 64 * 1024]
     assert set(by_id(records, settings)) == ids_of([after])
     assert worker.proc.poll() is None
+
+
+def test_broker_restart_mid_stream_loses_nothing(
+    private_broker: dict[str, str], worker_env: dict[str, str], start_worker
+) -> None:
+    import subprocess
+
+    bootstrap = private_broker["KAFKA_BOOTSTRAP"]
+    env = {**worker_env, "KAFKA_BOOTSTRAP": bootstrap}
+    settings = Settings.from_env(env)
+    worker: WorkerProcess = start_worker(env, name="on-private-broker")
+    worker.wait_ready()
+    payloads = [article_payload(2000 + n) for n in range(40)]
+    messages = [(f"k{n}".encode(), p, JSON) for n, p in enumerate(payloads)]
+    script = private_broker["BROKER_SCRIPT"].split()
+    asyncio.run(produce(bootstrap, settings.topics.raw, messages[:20]))
+    stopped = subprocess.run([*script, "stop"], env=private_broker, capture_output=True, text=True, timeout=120)
+    assert stopped.returncode == 0, stopped.stderr
+    time.sleep(3)
+    started = subprocess.run([*script, "start"], env=private_broker, capture_output=True, text=True, timeout=240)
+    assert started.returncode == 0, started.stdout + started.stderr
+    asyncio.run(produce(bootstrap, settings.topics.raw, messages[20:]))
+    records = asyncio.run(
+        read_until(bootstrap, list(settings.topics.outputs()), lambda rs: len(by_id(rs, settings)) >= 40, 180)
+    )
+    assert set(by_id(records, settings)) == ids_of(payloads), worker.log_tail()
+    assert worker.proc.poll() is None
