@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="leave the demo topics in place (they are unique per run)")
     sub.add_parser("config", help="print the settings in force")
     bench = sub.add_parser("bench", help="measure the stages' speed (offline stages need no broker)")
-    bench.add_argument("--stage", choices=["parse", "tag", "dedup", "all"], default="all")
+    bench.add_argument("--stage", choices=["parse", "tag", "dedup", "pipeline", "all"], default="all")
     bench.add_argument("--articles", type=int, default=100_000, help="for --stage dedup")
     return parser
 
@@ -122,6 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench":
             from .bench import run_bench
 
+            if args.stage == "pipeline":
+                from .bench_pipeline import bench_pipeline
+
+                numbers = bench_pipeline(settings, n=args.articles if args.articles != 100_000 else 3000)
+                print("whole pipeline on the broker (one worker)")
+                for name, value in numbers.items():
+                    print(f"  {name:<26} {value:>12,.3f}")
+                return 0
             for title, numbers in run_bench(args.stage, args.articles).items():
                 print(title)
                 for name, value in numbers.items():

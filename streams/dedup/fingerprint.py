@@ -1,13 +1,16 @@
 """Fingerprints of an article's normalised text: word shingles, their MinHash, and LSH band keys.
 
-The hash is pinned (blake2b, 32 bits, our own function handed to datasketch) so fingerprints stay the same
-across datasketch releases (2.x changed its default) and across processes (Python's ``hash`` is salted).
+The hash is pinned (blake2b, 32 bits, our own function handed to datasketch) and so is datasketch's
+permutation scheme (``affine32``), so fingerprints stay the same across datasketch releases and across
+processes (Python's ``hash`` is salted). A test pins a known fingerprint.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash
@@ -21,6 +24,17 @@ BANDS = 42  # 42 bands x 3 rows (126 of the 128 values): pairs above ~0.35 Jacca
 ROWS = 3
 SHINGLE = 3
 SEED = 20261129
+SCHEME = "affine32"  # datasketch 2.x permutation scheme, pinned: another scheme would change every band key
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> Any:
+    """datasketch draws its permutations from the seed on every MinHash; draw them once."""
+    return MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, scheme=SCHEME).permutations
 
 
 def _band_hash(data: bytes) -> str:
@@ -50,7 +64,7 @@ def fingerprint(title: str, body: str) -> Fingerprint:
     shingles = shingle_hashes(text)
     if not shingles:
         return Fingerprint(frozenset(), ())
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=lambda value: value)
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, permutations=_permutations(), scheme=SCHEME)
     minhash.update_batch(np.fromiter(shingles, dtype=np.uint64, count=len(shingles)))
     values = minhash.hashvalues
     bands = tuple(f"{band}:{_band_hash(values[band * ROWS : (band + 1) * ROWS].tobytes())}" for band in range(BANDS))

@@ -1,0 +1,294 @@
+"""``python -m streams bench --stage pipeline``: the whole pipeline on the real broker, against pass-throughs.
+
+Three runs over the same broker and the same N raw messages (a mix of Arabic and English JSON articles, RSS
+feeds, HTML pages and scraped text, 30% of them exact re-sends):
+
+1. **pipeline**: one ``streams worker`` drains the messages (published before it starts): articles/s, and
+   the worker's peak resident memory;
+2. **latency**: the same worker fed at half the measured rate: end-to-end latency p50/p95/p99 (fetch-time
+   header to the routed record's broker timestamp);
+3. **bare Faust**: one Faust agent that consumes, ``orjson`` loads and dumps, and sends (``bench_apps``);
+4. **raw aiokafka**: a consumer and a producer in one loop doing the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from .kafka_admin import ensure_topics
+from .pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
+from .record import iso_utc
+from .settings import Settings
+
+__all__ = ["bench_pipeline"]
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+def _messages(n: int, seed: int = 11) -> list[tuple[bytes, bytes, str]]:
+    """(key, payload, content type) — distinct articles, with 30% exact re-sends."""
+    rng = random.Random(seed)
+    atom = (SAMPLES / "arabic-news.atom").read_bytes()
+    rss = (SAMPLES / "syria-diplomacy.rss").read_bytes()
+    html = (SAMPLES / "envoy-visit.html").read_text()
+    text = (SAMPLES / "scraped-page.txt").read_text()
+    api = orjson.loads((SAMPLES / "api-articles.json").read_bytes())["articles"]
+    arabic = [line for line in text.splitlines() if len(line) > 80]
+    out: list[tuple[bytes, bytes, str]] = []
+    for i in range(n):
+        if out and rng.random() < 0.3:
+            out.append(rng.choice(out))
+            continue
+        kind = i % 10
+        if kind == 0:
+            out.append(
+                (
+                    f"f{i}".encode(),
+                    rss.replace(b"levant-wire.example/", f"w{i}.example/".encode()),
+                    "application/rss+xml",
+                )
+            )
+        elif kind == 1:
+            out.append((f"a{i}".encode(), atom.replace(b"<id>", f"<id>{i}-".encode()), "application/atom+xml"))
+        elif kind == 2:
+            page = html.replace("un-envoy-damascus-visit", f"visit-{i}").replace("</h1>", f" ({i})</h1>")
+            out.append((f"h{i}".encode(), page.encode(), "text/html"))
+        elif kind < 6:
+            item = dict(rng.choice(api))
+            item["url"] = f"https://api{i}.example/a"
+            item["title"] = f"{item['title']} ({i})"
+            out.append((f"j{i}".encode(), orjson.dumps(item), "application/json"))
+        else:
+            body = " ".join(rng.sample(arabic, k=min(3, len(arabic))))
+            doc = {"title": f"تقرير رقم {i}", "body": f"{body} {i}", "url": f"https://ar{i}.example/n"}
+            out.append((f"t{i}".encode(), orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS), "application/json"))
+    return out
+
+
+async def _publish(
+    settings: Settings, topic: str, messages: list[tuple[bytes, bytes, str]], rate: float | None = None
+) -> None:
+    producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all", linger_ms=5, max_request_size=32 << 20)
+    await producer.start()
+    started = time.monotonic()
+    try:
+        pending = []
+        for i, (key, value, content_type) in enumerate(messages):
+            headers = [(HEADER_CONTENT_TYPE, content_type.encode()), (HEADER_FETCHED_AT, iso_utc(_now()).encode())]
+            pending.append(await producer.send(topic, value, key=key, headers=headers))
+            if rate:
+                ahead = (i + 1) / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+async def _drain(settings: Settings, topics: list[str], expected: int, timeout: float) -> list[Any]:
+    consumer = AIOKafkaConsumer(*topics, **settings.kafka_client_options(), group_id=None, auto_offset_reset="earliest")
+    await consumer.start()
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def _expected_outputs(messages: list[tuple[bytes, bytes, str]]) -> int:
+    from .errors import ParseError
+    from .parsing import RawMeta, parse_payload
+
+    total = 0
+    for _, value, content_type in messages:
+        try:
+            total += len(parse_payload(value, RawMeta(content_type=content_type)))
+        except ParseError:
+            total += 1
+    return total
+
+
+def _worker(settings: Settings, prefix: str, port: int, log: Path, app_id: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
+    env.update(
+        KAFKA_BOOTSTRAP=settings.bootstrap,
+        STREAMS_TOPIC_PREFIX=prefix,
+        STREAMS_APP_ID=app_id,
+        STREAMS_WEB_PORT=str(port),
+        STREAMS_DATA_DIR=str(log.parent / f"{app_id}-state"),
+        STREAMS_LOG_LEVEL="warn",
+        STREAMS_SESSION_TIMEOUT="6",
+        STREAMS_HEARTBEAT_INTERVAL="0.5",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "streams", "worker"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+
+
+def _ready(port: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError("worker not ready")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bench_pipeline(base: Settings, n: int = 3000, workdir: Path | None = None) -> dict[str, float]:
+    run = uuid.uuid4().hex[:6]
+    workdir = workdir or Path(".streams-data") / f"bench-{run}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    messages = _messages(n)
+    expected = _expected_outputs(messages)
+    results: dict[str, float] = {"raw messages": n, "articles": expected}
+
+    # 1. the pipeline draining a backlog
+    prefix = f"bench-{run}."
+    settings = Settings.from_env({"KAFKA_BOOTSTRAP": base.bootstrap, "STREAMS_TOPIC_PREFIX": prefix})
+    asyncio.run(ensure_topics(settings))
+    asyncio.run(_publish(settings, settings.topics.raw, messages))
+    port = _free_port()
+    worker = _worker(settings, prefix, port, workdir / "pipeline.log", f"bench-{run}")
+    try:
+        _ready(port)
+        started = time.monotonic()
+        records = asyncio.run(_drain(settings, list(settings.topics.outputs()), expected, timeout=1800))
+        elapsed = time.monotonic() - started
+        results["pipeline articles/s"] = len(records) / elapsed
+        results["pipeline raw messages/s"] = n * len(records) / expected / elapsed
+        # 2. latency at half the measured rate, on fresh messages
+        rate = results["pipeline raw messages/s"] / 2
+        fresh = _messages(max(200, int(rate * 20)), seed=99)
+        fresh_expected = _expected_outputs(fresh)
+        send_started_ms = int(time.time() * 1000)
+        asyncio.run(_publish(settings, settings.topics.raw, fresh, rate=rate))
+        later = asyncio.run(_drain(settings, list(settings.topics.outputs()), expected + fresh_expected, timeout=600))
+        latencies = []
+        for record in later:
+            if record.timestamp < send_started_ms or record.topic == settings.topics.deadletter:
+                continue
+            fetched = orjson.loads(record.value).get("fetched_at")
+            if fetched:
+                latencies.append(record.timestamp / 1000 - _epoch(fetched))
+        latencies.sort()
+        if latencies:
+            q = statistics.quantiles(latencies, n=100)
+            results.update(
+                {"latency p50 s": q[49], "latency p95 s": q[94], "latency p99 s": q[98], "latency at msg/s": rate}
+            )
+        results["worker peak RSS MB"] = _peak_rss_mb(worker.pid)
+    finally:
+        worker.terminate()
+        worker.wait(60)
+
+    # 3. bare Faust pass-through
+    bare_in, bare_out = f"bench-{run}.bare-in", f"bench-{run}.bare-out"
+    asyncio.run(_publish(settings, bare_in, messages))
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP": base.bootstrap,
+        "BENCH_IN": bare_in,
+        "BENCH_OUT": bare_out,
+        "BENCH_APP": f"bench-bare-{run}",
+        "BENCH_PORT": str(_free_port()),
+        "BENCH_DIR": str(workdir / "bare"),
+    }
+    bare = subprocess.Popen(
+        [sys.executable, "-m", "streams.bench_apps", "worker", "-l", "warn"],
+        env=env,
+        stdout=(workdir / "bare.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        first = asyncio.run(_drain(settings, [bare_out], 1, timeout=120))
+        started = time.monotonic()
+        done = asyncio.run(_drain(settings, [bare_out], n, timeout=600))
+        results["bare Faust messages/s"] = (len(done) - len(first)) / max(time.monotonic() - started, 1e-6)
+    finally:
+        bare.terminate()
+        bare.wait(60)
+
+    # 4. raw aiokafka pass-through
+    raw_in, raw_out = f"bench-{run}.raw-in", f"bench-{run}.raw-out"
+    asyncio.run(_publish(settings, raw_in, messages))
+    results["raw aiokafka messages/s"] = asyncio.run(_aiokafka_pass(settings, raw_in, raw_out, n))
+    results["pipeline / bare Faust"] = results["pipeline raw messages/s"] / results["bare Faust messages/s"]
+    results["pipeline / raw aiokafka"] = results["pipeline raw messages/s"] / results["raw aiokafka messages/s"]
+    return results
+
+
+async def _aiokafka_pass(settings: Settings, source: str, target: str, n: int) -> float:
+    consumer = AIOKafkaConsumer(source, **settings.kafka_client_options(), group_id=None, auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all", linger_ms=5, max_request_size=32 << 20)
+    await consumer.start()
+    await producer.start()
+    done = 0
+    started = time.monotonic()
+    try:
+        while done < n:
+            pending = []
+            for batch in (await consumer.getmany(timeout_ms=1000, max_records=1000)).values():
+                for message in batch:
+                    value = orjson.dumps(_loads_or_raw(message.value))
+                    pending.append(await producer.send(target, value, key=message.key))
+                    done += 1
+            await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return done / (time.monotonic() - started)
+
+
+def _loads_or_raw(value: bytes) -> Any:
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return {"raw": len(value)}
+
+
+def _epoch(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
