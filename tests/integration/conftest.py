@@ -143,9 +143,13 @@ def start_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[object]
         worker.stop()
 
 
+SASL_USER, SASL_PASSWORD = "streams-test", "s3cret-Passw0rd-for-tests"
+
+
 @pytest.fixture
 def private_broker(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A second local broker on ports and a data dir of its own, for tests that stop and start it."""
+    """A second local broker on ports and a data dir of its own (and a SASL/PLAIN listener), for tests that
+    stop and start it or need authentication."""
     if shutil.which("java") is None:
         pytest.skip("java is needed for a private broker")
     env = {
@@ -154,6 +158,8 @@ def private_broker(tmp_path: Path) -> Iterator[dict[str, str]]:
         "KAFKA_CONTROLLER_PORT": str(free_port()),
         "KAFKA_DATA_DIR": str(tmp_path / "private-broker"),
         "KAFKA_HEAP": "384m",
+        "KAFKA_SASL_PORT": str(free_port()),
+        "KAFKA_SASL_USERS": f"{SASL_USER}:{SASL_PASSWORD}",
     }
     script = [sys.executable, str(REPO / "ops" / "kafka" / "broker")]
     started = subprocess.run([*script, "start"], env=env, capture_output=True, text=True, timeout=240)
