@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from .kafka_admin import ensure_topics
+from .localrun import drain, expected_outputs, free_port, start_worker, wait_ready
 from .pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
 from .record import iso_utc
 from .settings import Settings
@@ -104,63 +104,6 @@ def _now() -> Any:
     return datetime.now(UTC)
 
 
-async def _drain(settings: Settings, topics: list[str], expected: int, timeout: float) -> list[Any]:
-    consumer = AIOKafkaConsumer(*topics, **settings.kafka_client_options(), group_id=None, auto_offset_reset="earliest")
-    await consumer.start()
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < expected and time.monotonic() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
-                records.extend(batch)
-    finally:
-        await consumer.stop()
-    return records
-
-
-def _expected_outputs(messages: list[tuple[bytes, bytes, str]]) -> int:
-    from .errors import ParseError
-    from .parsing import RawMeta, parse_payload
-
-    total = 0
-    for _, value, content_type in messages:
-        try:
-            total += len(parse_payload(value, RawMeta(content_type=content_type)))
-        except ParseError:
-            total += 1
-    return total
-
-
-def _worker(settings: Settings, prefix: str, port: int, log: Path, app_id: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
-    env.update(
-        KAFKA_BOOTSTRAP=settings.bootstrap,
-        STREAMS_TOPIC_PREFIX=prefix,
-        STREAMS_APP_ID=app_id,
-        STREAMS_WEB_PORT=str(port),
-        STREAMS_DATA_DIR=str(log.parent / f"{app_id}-state"),
-        STREAMS_LOG_LEVEL="warn",
-        STREAMS_SESSION_TIMEOUT="6",
-        STREAMS_HEARTBEAT_INTERVAL="0.5",
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "streams", "worker"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
-
-
-def _ready(port: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError("worker not ready")
-
-
 def _peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -168,43 +111,36 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def bench_pipeline(base: Settings, n: int = 3000, workdir: Path | None = None) -> dict[str, float]:
     run = uuid.uuid4().hex[:6]
     workdir = workdir or Path(".streams-data") / f"bench-{run}"
     workdir.mkdir(parents=True, exist_ok=True)
     messages = _messages(n)
-    expected = _expected_outputs(messages)
+    expected = expected_outputs((value, content_type) for _, value, content_type in messages)
     results: dict[str, float] = {"raw messages": n, "articles": expected}
 
     # 1. the pipeline draining a backlog
     prefix = f"bench-{run}."
-    settings = Settings.from_env({"KAFKA_BOOTSTRAP": base.bootstrap, "STREAMS_TOPIC_PREFIX": prefix})
+    settings = Settings.from_env({"KAFKA_BOOTSTRAP": base.bootstrap, "STREAMS_TOPIC_PREFIX": prefix}).with_(
+        app_id=f"bench-{run}", data_dir=workdir / "state", web_port=free_port(), log_level="warn"
+    )
     asyncio.run(ensure_topics(settings))
     asyncio.run(_publish(settings, settings.topics.raw, messages))
-    port = _free_port()
-    worker = _worker(settings, prefix, port, workdir / "pipeline.log", f"bench-{run}")
+    worker = start_worker(settings, workdir / "pipeline.log")
     try:
-        _ready(port)
+        wait_ready(settings, worker, workdir / "pipeline.log")
         started = time.monotonic()
-        records = asyncio.run(_drain(settings, list(settings.topics.outputs()), expected, timeout=1800))
+        records = asyncio.run(drain(settings, list(settings.topics.outputs()), expected, timeout=1800))
         elapsed = time.monotonic() - started
         results["pipeline articles/s"] = len(records) / elapsed
         results["pipeline raw messages/s"] = n * len(records) / expected / elapsed
         # 2. latency at half the measured rate, on fresh messages
         rate = results["pipeline raw messages/s"] / 2
         fresh = _messages(max(200, int(rate * 20)), seed=99)
-        fresh_expected = _expected_outputs(fresh)
+        fresh_expected = expected_outputs((v, c) for _, v, c in fresh)
         send_started_ms = int(time.time() * 1000)
         asyncio.run(_publish(settings, settings.topics.raw, fresh, rate=rate))
-        later = asyncio.run(_drain(settings, list(settings.topics.outputs()), expected + fresh_expected, timeout=600))
+        later = asyncio.run(drain(settings, list(settings.topics.outputs()), expected + fresh_expected, timeout=600))
         latencies = []
         for record in later:
             if record.timestamp < send_started_ms or record.topic == settings.topics.deadletter:
@@ -232,7 +168,7 @@ def bench_pipeline(base: Settings, n: int = 3000, workdir: Path | None = None) -
         "BENCH_IN": bare_in,
         "BENCH_OUT": bare_out,
         "BENCH_APP": f"bench-bare-{run}",
-        "BENCH_PORT": str(_free_port()),
+        "BENCH_PORT": str(free_port()),
         "BENCH_DIR": str(workdir / "bare"),
     }
     bare = subprocess.Popen(
@@ -242,9 +178,9 @@ def bench_pipeline(base: Settings, n: int = 3000, workdir: Path | None = None) -
         stderr=subprocess.STDOUT,
     )
     try:
-        first = asyncio.run(_drain(settings, [bare_out], 1, timeout=120))
+        first = asyncio.run(drain(settings, [bare_out], 1, timeout=120))
         started = time.monotonic()
-        done = asyncio.run(_drain(settings, [bare_out], n, timeout=600))
+        done = asyncio.run(drain(settings, [bare_out], n, timeout=600))
         results["bare Faust messages/s"] = (len(done) - len(first)) / max(time.monotonic() - started, 1e-6)
     finally:
         bare.terminate()

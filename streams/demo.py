@@ -8,7 +8,6 @@ reads every output topic; prints the table and the metrics URL; stops everything
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -20,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import BrokerUnavailableError, ParseError, StreamsError
+from .errors import BrokerUnavailableError, StreamsError
 from .kafka_admin import wait_for_broker
-from .parsing import RawMeta, parse_payload
+from .localrun import drain, expected_outputs, free_port, start_worker, wait_ready
 from .produce import messages_from_files, publish
 from .settings import Settings
 
@@ -46,14 +44,6 @@ ORDER = (
 )
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _broker_answers(settings: Settings) -> bool:
     try:
         asyncio.run(wait_for_broker(settings, timeout=3.0))
@@ -70,7 +60,7 @@ def run_demo(base: Settings, keep: bool = False) -> int:
         app_id=f"streams-demo-{run}",
         topics=type(base.topics)(**{k: f"demo-{run}.{v}" for k, v in base.topics.__dict__.items()}),
         data_dir=workdir / "state",
-        web_port=_free_port(),
+        web_port=free_port(),
         partitions=2,
     )
     started_broker = False
@@ -87,19 +77,19 @@ def run_demo(base: Settings, keep: bool = False) -> int:
             subprocess.run([sys.executable, str(BROKER_SCRIPT), "start"], check=True)
             started_broker = True
         workdir.mkdir(parents=True, exist_ok=True)
-        worker = _start_worker(settings, workdir / "worker.log")
+        worker = start_worker(settings, workdir / "worker.log")
         console.print(f"[bold]worker[/]: starting (log {workdir / 'worker.log'})")
-        _wait_ready(settings, worker, workdir / "worker.log")
+        wait_ready(settings, worker, workdir / "worker.log")
         paths = [SAMPLES / name for name in ORDER if (SAMPLES / name).exists()]
         messages = messages_from_files(paths)
-        expected = _expected_outputs(messages)
+        expected = expected_outputs((m.value, dict(m.headers).get("content-type", b"").decode()) for m in messages)
         console.print(
             f"[bold]publish[/]: {len(messages)} raw messages from {len(paths)} sample files "
             f"-> {settings.topics.raw} (expecting {expected} output records)"
         )
         asyncio.run(publish(settings, settings.topics.raw, messages))
         started = time.monotonic()
-        records = asyncio.run(_collect(settings, expected, timeout=90.0))
+        records = asyncio.run(drain(settings, settings.topics.outputs(), expected, timeout=90.0))
         console.print(f"[bold]result[/]: {len(records)} records in {time.monotonic() - started:.1f}s")
         console.print(_table(settings, records))
         console.print(f"metrics: http://{settings.web_host}:{settings.web_port}/metrics  (until the worker stops)")
@@ -119,75 +109,6 @@ def run_demo(base: Settings, keep: bool = False) -> int:
             shutil.rmtree(workdir / "state", ignore_errors=True)
         if started_broker:
             subprocess.run([sys.executable, str(BROKER_SCRIPT), "stop"], check=False)
-
-
-def _start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        KAFKA_BOOTSTRAP=settings.bootstrap,
-        STREAMS_APP_ID=settings.app_id,
-        STREAMS_TOPIC_PREFIX="",
-        STREAMS_DATA_DIR=str(settings.data_dir),
-        STREAMS_WEB_PORT=str(settings.web_port),
-        STREAMS_PARTITIONS=str(settings.partitions),
-        STREAMS_SESSION_TIMEOUT="6",
-        STREAMS_HEARTBEAT_INTERVAL="0.5",
-    )
-    for field_name, topic in settings.topics.__dict__.items():
-        env[f"STREAMS_TOPIC_{field_name.upper()}"] = topic
-    log = log_path.open("wb")
-    return subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=env, stdout=log, stderr=log)
-
-
-def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes], log_path: Path, timeout: float = 90.0) -> None:
-    url = f"http://{settings.web_host}:{settings.web_port}/readyz"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-            raise BrokerUnavailableError(f"the worker exited ({worker.returncode}):\n{tail}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise BrokerUnavailableError(f"the worker was not ready within {timeout:.0f}s (see {log_path})")
-
-
-def _expected_outputs(messages: list[Any]) -> int:
-    """How many output records the samples make: one per parsed article, one per dead letter."""
-    total = 0
-    for message in messages:
-        content_type = dict(message.headers).get("content-type", b"").decode()
-        try:
-            total += len(parse_payload(message.value, RawMeta(content_type=content_type)))
-        except ParseError:
-            total += 1
-    return total
-
-
-async def _collect(settings: Settings, expected: int, timeout: float) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        *settings.topics.outputs(),
-        **settings.kafka_client_options(),
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        metadata_max_age_ms=1000,
-    )
-    await consumer.start()
-    records: list[Any] = []
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    try:
-        while len(records) < expected and loop.time() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                records.extend(batch)
-    finally:
-        await consumer.stop()
-    return records
 
 
 def _table(settings: Settings, records: list[Any]) -> Table:
