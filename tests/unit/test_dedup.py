@@ -166,3 +166,32 @@ def test_fingerprints_are_pinned() -> None:
 
 
 PINNED_FIRST_BAND = "0:7123ab619c46a5a7"
+
+
+def test_arabic_and_english_reports_of_one_event_share_a_story() -> None:
+    index = DedupIndex({})
+    english = tagged(
+        "Pedersen and Shaibani discuss the constitutional committee in Damascus",
+        "UN envoy Geir Pedersen met Syrian foreign minister Asaad al-Shaibani in Damascus on Sunday; they "
+        "discussed the Constitutional Committee and the return of refugees from Lebanon.",
+        "2026-11-22T08:00:00.000Z",
+        1,
+    )
+    arabic = tagged(
+        "الشيباني يستقبل بيدرسن في دمشق",
+        "استقبل وزير الخارجية السوري أسعد الشيباني المبعوث الأممي غير بيدرسن في دمشق، وبحث الجانبان عمل "
+        "اللجنة الدستورية وعودة اللاجئين.",
+        "2026-11-22T11:00:00.000Z",
+        2,
+        lang="ar",
+    )
+    other_event = tagged(
+        "انفجار في دمشق",
+        "وقع انفجار في حي من أحياء دمشق صباح اليوم دون ذكر الشيباني أو أي مسؤول آخر.",
+        "2026-11-22T12:00:00.000Z",
+        3,
+        lang="ar",
+    )
+    index.check(english)
+    assert index.check(arabic).story == english.id  # names shared across languages, a day apart
+    assert index.check(other_event).story == other_event.id
