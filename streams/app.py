@@ -31,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .deadletter import deadletter_headers, error_reason
 from .dedup.index import DedupConfig, DedupIndex
+from .faust_tuning import shorten_fetch_wait
 from .health import HealthMonitor
 from .metrics import Metrics, build_metrics
 from .pipeline import meta_from_headers, origin_of, parse_and_tag, route
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 DEDUP_KEY = b"dedup"
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # as the local broker's message.max.bytes; raw pages can be large
 TRUNCATED_DEADLETTER_BYTES = 64 * 1024
+FETCH_WAIT_MS = 100  # see faust_tuning: Faust's fixed 1.5 s fetch wait delays each hop
 
 
 def _broker_url(settings: Settings) -> str:
@@ -68,6 +70,7 @@ def _credentials(settings: Settings) -> Any:
 def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     """The worker's Faust app with its agents, table and web views."""
     metrics = metrics or build_metrics()
+    shorten_fetch_wait(FETCH_WAIT_MS)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust does not create the parent itself
     store = "rocksdb://" if settings.store == "rocksdb" else "memory://"  # rocksdb:// runs on rocksdict
     app = faust.App(

@@ -19,7 +19,7 @@ from .routing import Rules, decide
 from .settings import Topics
 from .tagging.tagger import tag
 
-__all__ = ["classify_article", "meta_from_headers", "origin_of", "parse_and_tag", "route", "summary"]
+__all__ = ["classify_article", "meta_from_headers", "origin_of", "parse_and_tag", "route", "summary", "warm_up"]
 
 HEADER_CONTENT_TYPE = "content-type"
 HEADER_SOURCE = "source"
@@ -71,6 +71,24 @@ def parse_and_tag(payload: bytes, meta: RawMeta) -> list[Article]:
     for article in articles:
         article.tags = tag(article.title, article.body)
     return articles
+
+
+def warm_up(rules: Rules | None = None) -> None:
+    """Pay the first-use costs (language models, the lexicon automaton, MinHash permutations) before
+    reporting ready, so the first articles do not wait seconds for them."""
+    from .dedup.fingerprint import fingerprint
+    from .routing import load_rules
+
+    samples = (
+        b'{"title": "Envoy meets the foreign minister", "body": "Talks on the political process resumed."}',
+        '{"title": "المبعوث يلتقي وزير الخارجية", "body": "استؤنفت المحادثات حول العملية السياسية."}'.encode(),
+        '{"title": "Dışişleri Bakanı görüştü", "body": "Görüşmeler yeniden başladı."}'.encode(),
+    )
+    chosen = rules or load_rules()
+    for sample in samples:
+        for article in parse_and_tag(sample, RawMeta(content_type="application/json")):
+            classify_article(article, chosen)
+            fingerprint(article.title, article.body)
 
 
 def classify_article(article: Article, rules: Rules) -> Article:

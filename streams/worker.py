@@ -6,6 +6,7 @@ import asyncio
 from typing import NoReturn
 
 from .kafka_admin import ensure_topics, wait_for_broker
+from .pipeline import warm_up
 from .settings import Settings
 
 __all__ = ["run_worker"]
@@ -22,6 +23,7 @@ def run_worker(settings: Settings, loglevel: str | None = None) -> NoReturn:
         await ensure_topics(settings)
 
     asyncio.run(prepare())
+    warm_up()  # before the worker joins and reports ready
     app = create_app(settings)
     level = (loglevel or settings.log_level).lower()
     level = {"warning": "warn", "critical": "crit"}.get(level, level)
