@@ -82,7 +82,9 @@ def run_bench(stage: str, articles: int = 100_000) -> dict[str, dict[str, float]
     return out
 
 
-def bench_dedup(articles: int = 100_000, copy_share: float = 0.3, path: Path | None = None) -> dict[str, float]:
+def bench_dedup(
+    articles: int = 100_000, copy_share: float = 0.3, path: Path | None = None, progress: int = 50_000
+) -> dict[str, float]:
     """Dedup over ``articles`` synthetic 300-word articles (``copy_share`` of them edited copies of earlier
     ones), state in RocksDB as in the worker. Reports items/s, resident memory and copies found."""
     import random
@@ -126,6 +128,12 @@ def bench_dedup(articles: int = 100_000, copy_share: float = 0.3, path: Path | N
         )
         if index.check(article).duplicate and is_copy:
             found += 1
+        if progress and (n + 1) % progress == 0:
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(
+                f"  {n + 1:>9,} articles  {(n + 1) / (time.perf_counter() - started):>7,.0f}/s  peak RSS {rss:,.0f} MB",
+                flush=True,
+            )
     elapsed = time.perf_counter() - started
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     disk_mb = sum(f.stat().st_size for f in workdir.rglob("*") if f.is_file()) / 1e6
