@@ -16,7 +16,6 @@ before a word; Russian names and ``*`` stems may take an ending; nothing matches
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -335,7 +334,3 @@ def _load_yaml(name: str) -> dict[str, Any]:
 def default_lexicon() -> Lexicon:
     """The shipped lexicon, built once per process (about a second)."""
     return Lexicon.build(_load_yaml("entities.yaml"), _load_yaml("signals.yaml"))
-
-
-def iter_entities(lexicon: Lexicon) -> Iterator[Entity]:
-    return iter(lexicon.entities.values())
