@@ -97,8 +97,9 @@ def test_sigkill_of_one_of_two_workers_loses_nothing(
     assert set(topics) == ids_of(payloads), second.log_tail()  # none lost
     for article_id, seen in topics.items():
         assert len(set(seen)) == 1, (article_id, seen)  # a repeat is the same decision in the same topic
-    repeats = sum(len(seen) - 1 for seen in topics.values())
-    assert repeats <= 60  # only what was in flight when the worker died can come out twice
+    # one crash: each of the three stages (parse, dedup, route) redelivers at most once what it had done
+    # since its last commit, so an article comes out at most 1 + 3 times, always with the same decision
+    assert max(len(seen) for seen in topics.values()) <= 4
     assert second.proc.poll() is None  # the survivor took over and is still running
 
 
