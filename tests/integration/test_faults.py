@@ -89,7 +89,7 @@ def test_sigkill_of_one_of_two_workers_loses_nothing(
         first.proc.send_signal(signal.SIGKILL)  # mid-stream, no chance to commit or flush
         await produce(bootstrap, settings.topics.raw, messages[60:])
         return await read_until(
-            bootstrap, list(settings.topics.outputs()), lambda rs: len({*by_id(rs, settings)}) >= 120, 120, settle=3
+            bootstrap, list(settings.topics.outputs()), lambda rs: len({*by_id(rs, settings)}) >= 120, 300, settle=3
         )
 
     records = asyncio.run(scenario())
