@@ -10,6 +10,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..textnorm import fold
+from .frames import headline_clauses
 from .lexicon import Hit, Lexicon, default_lexicon
 
 __all__ = ["tag"]
@@ -22,17 +23,23 @@ def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]
     lexicon = lexicon or default_lexicon()
     title_key = fold(title)
     body_key = fold(body[:BODY_CHARS])
-    words = len(body_key.split()) + len(title_key.split())
+    # folded text has single spaces and none at the ends: words are spaces plus one
+    words = sum(text.count(" ") + 1 for text in (title_key, body_key) if text)
     entities: dict[str, dict[str, Any]] = {}
     topics: dict[str, dict[str, Any]] = {}
+    clauses: list[dict[str, Any]] = []
     for where, text in (("title", title_key), ("body", body_key)):
-        for hit in _one_per_span(lexicon.find(text), lexicon):
-            term = text[hit.start : hit.end]
+        hits = _one_per_span(lexicon.find(text, title=where == "title"), lexicon)
+        if where == "title":
+            clauses = headline_clauses(text, hits, lexicon)
+        title_pass = where == "title"
+        size = max(1, len(text))
+        for hit in hits:
             if hit.is_entity:
-                entity = lexicon.entities[hit.ref]
-                item = entities.setdefault(
-                    entity.id,
-                    {
+                item = entities.get(hit.ref)
+                if item is None:
+                    entity = lexicon.entities[hit.ref]
+                    item = entities[hit.ref] = {
                         "id": entity.id,
                         "type": entity.type,
                         "name": entity.name,
@@ -43,33 +50,34 @@ def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]
                         "body": 0,
                         "first": None,
                         "terms": [],
-                    },
-                )
+                    }
+                if not hit.ambiguous:
+                    item["ambiguous"] = False
             else:
-                signal = lexicon.signals[hit.ref]
-                item = topics.setdefault(
-                    signal.id,
-                    {
+                item = topics.get(hit.ref)
+                if item is None:
+                    signal = lexicon.signals[hit.ref]
+                    item = topics[hit.ref] = {
                         "id": signal.id,
                         "kind": signal.kind,
                         "weight": signal.weight,
                         "title": 0,
                         "body": 0,
                         "terms": [],
-                    },
-                )
-                item.setdefault("first", None)
+                        "first": None,
+                    }
             item[where] += 1
-            if hit.is_entity and not hit.ambiguous:
-                item["ambiguous"] = False
             if hit.qualified:
                 item["syria"] = "strong"  # "Homs governorate", "ريف حماة": the Syrian place, surely
-            if where == "body" and item["first"] is None:
-                item["first"] = round(hit.start / max(1, len(text)), 3)
-            if where == "title":
+            if title_pass:
                 item["first"] = 0.0
-            if term not in item["terms"] and len(item["terms"]) < MAX_TERMS_PER_ITEM:
-                item["terms"].append(term)
+            elif item["first"] is None:
+                item["first"] = round(hit.start / size, 3)
+            terms = item["terms"]
+            if len(terms) < MAX_TERMS_PER_ITEM:
+                term = text[hit.start : hit.end]
+                if term not in terms:
+                    terms.append(term)
     kinds: dict[str, float] = defaultdict(float)
     for item in topics.values():
         kinds[item["kind"]] += item["weight"] * (item["title"] + item["body"])
@@ -78,6 +86,7 @@ def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]
         "places": sorted({e["name"] for e in entities.values() if e["type"] == "place"}),
         "topics": {item["id"]: item for item in sorted(topics.values(), key=lambda t: t["id"])},
         "signals": {kind: round(value, 3) for kind, value in sorted(kinds.items())},
+        "headline": clauses,
         "words": words,
         "lexicon_version": lexicon.version,
     }
