@@ -12,8 +12,9 @@ demand), ``assertive`` (say, state), ``expressive`` (condemn, welcome), ``establ
 The subject is found without a parser, in a way that holds for the languages we read: the named entities
 shortly before the verb (SVO in English, French, Russian and Arabic nominal headlines: at most three words
 between, so that in *X explains why Y abstained on a resolution that condemns Z* the condemner is not X or Y);
-anywhere before it when the verb is Turkish or Persian (SOV: the object stands between subject and verb); when
-none precede an Arabic-script verb, the first entity within a few words after it (Arabic VSO: دعت روسيا).
+for a Turkish or Persian verb (SOV: the object stands between subject and verb) the headline's first name and
+names joined to it; when none precede an Arabic verb, the first entity within a few words after it (Arabic
+VSO: دعت روسيا).
 A conflict term next to a subject's name (*Russian military*, *الجيش التركي*) marks that subject as armed.
 """
 
@@ -30,6 +31,7 @@ _CLAUSE_ACTS = SPEECH_ACTS | {"establish"}
 _VSO_WINDOW = 3  # words after an Arabic-script verb where its subject may stand
 _SVO_WINDOW = 3  # words between a subject and its verb
 _SOV_LANGS = frozenset({"tr", "fa"})
+_JOINERS = frozenset({"", "ve", "ile", "و", "and", "et", "и"})  # words that join two names into one subject
 MAX_CLAUSES = 3
 
 
@@ -45,9 +47,13 @@ def headline_clauses(folded_title: str, hits: list[Hit], lexicon: Lexicon) -> li
     modals = [h for h in hits if not h.is_entity and signals[h.ref].act == "deontic"]
     clauses = []
     for verb in acts[:MAX_CLAUSES]:
-        speakers = [e for e in entities if e.end <= verb.start and _close(folded_title, e, verb)]
+        before = [e for e in entities if e.end <= verb.start]
+        if verb.lang in _SOV_LANGS:
+            speakers = _first_group(folded_title, before)
+        else:
+            speakers = [e for e in before if folded_title.count(" ", e.end, verb.start) <= _SVO_WINDOW + 1]
         side = [h for h in armed if h.end <= verb.start]
-        if not speakers:
+        if not speakers and verb.lang == "ar":
             speakers = _after(folded_title, verb, entities)
             side = [h for h in armed if h.start >= verb.end]
         clauses.append(
@@ -63,14 +69,18 @@ def headline_clauses(folded_title: str, hits: list[Hit], lexicon: Lexicon) -> li
     return clauses
 
 
-def _close(text: str, entity: Hit, verb: Hit) -> bool:
-    return verb.lang in _SOV_LANGS or text.count(" ", entity.end, verb.start) <= _SVO_WINDOW + 1
+def _first_group(text: str, before: list[Hit]) -> list[Hit]:
+    """SOV: the headline's first name and those joined to it (*Rusya ve Türkiye*), not names in the object."""
+    group = before[:1]
+    for entity in before[1:]:
+        if text[group[-1].end : entity.start].strip() not in _JOINERS:
+            break
+        group.append(entity)
+    return group
 
 
 def _after(text: str, verb: Hit, entities: list[Hit]) -> list[Hit]:
     """Arabic VSO: the first entity within a few words after the verb is its subject."""
-    if not verb.term or not ("\u0600" <= verb.term[0] <= "\u06ff"):
-        return []
     for entity in entities:
         if entity.start >= verb.end:
             return [entity] if text.count(" ", verb.end, entity.start) <= _VSO_WINDOW else []

@@ -62,6 +62,14 @@ def test_an_attack_in_the_object_does_not_arm_the_subject() -> None:
     assert "country.JP" not in clause["armed"]
 
 
+def test_in_turkish_the_subject_is_the_first_name() -> None:
+    # SOV: "Syrian refugees wanted to stay in Turkey": Turkey is in the object, not the subject
+    (clause,) = clauses("Suriyeli mülteciler Türkiye'de kalmak istedi")
+    assert clause["speakers"] == ["country.SY"]
+    (clause,) = clauses("Rusya ve Türkiye Suriye'de ateşkesin korunmasını istedi")
+    assert {"country.RU", "country.TR"} <= set(clause["speakers"])
+
+
 def test_a_modal_after_a_plain_statement_is_seen() -> None:
     (clause,) = clauses("Chile says Syria must let the inspectors in")
     assert clause["act"] == "assertive"
