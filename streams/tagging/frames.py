@@ -7,7 +7,8 @@ body, an army), because the same words mean different things with different acto
 
 Acts come from the signal topics' ``act`` (``streams/data/signals.yaml``): ``directive`` (urge, call for,
 demand), ``assertive`` (say, state), ``expressive`` (condemn, welcome), ``establish`` (form a committee);
-``deontic`` marks modals (must, should, يجب) that turn a plain statement into a demand.
+``deontic`` marks modals (must, should, يجب) that turn a plain statement into a demand. A short name and a
+colon (*Erdogan: ...*) is a statement too.
 
 The subject is found without a parser, in a way that holds for the languages we read: the named entities
 shortly before the verb (SVO in English, French, Russian and Arabic nominal headlines: at most three words
@@ -22,9 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..textnorm import fold
 from .lexicon import Hit, Lexicon
 
-__all__ = ["SPEECH_ACTS", "headline_clauses"]
+__all__ = ["SPEECH_ACTS", "headline_clauses", "quote_mark"]
 
 SPEECH_ACTS = frozenset({"directive", "assertive", "expressive"})
 _CLAUSE_ACTS = SPEECH_ACTS | {"establish"}
@@ -33,12 +35,34 @@ _SVO_WINDOW = 3  # words between a subject and its verb
 _SOV_LANGS = frozenset({"tr", "fa"})
 _JOINERS = frozenset({"", "ve", "ile", "و", "and", "et", "и"})  # words that join two names into one subject
 MAX_CLAUSES = 3
+_QUOTE = "quote"  # the colon of a quoted headline, standing for "says"
+_QUOTE_WORDS = 4  # a speaker's name before a colon is at most this many words
 
 
-def headline_clauses(folded_title: str, hits: list[Hit], lexicon: Lexicon) -> list[dict[str, Any]]:
-    """The acts in a folded headline with their subjects, in headline order (at most ``MAX_CLAUSES``)."""
+def quote_mark(title: str, folded_title: str) -> int | None:
+    """Where the speaker ends in a quoted headline (*Erdogan: Assad must go*, *لافروف: ...*): the folded
+    length of a short name before a colon, or None."""
+    head, colon, rest = title.partition(":")
+    if not colon or not rest.strip():
+        return None
+    key = fold(head)
+    if not key or key.count(" ") >= _QUOTE_WORDS or not folded_title.startswith(key):
+        return None
+    return len(key)
+
+
+def headline_clauses(
+    folded_title: str, hits: list[Hit], lexicon: Lexicon, quote: int | None = None
+) -> list[dict[str, Any]]:
+    """The acts in a folded headline with their subjects, in headline order (at most ``MAX_CLAUSES``).
+
+    ``quote`` (from :func:`quote_mark`) adds the quoted statement after a speaker's name and colon, as a
+    plain statement (an ``assertive`` act).
+    """
     signals = lexicon.signals
     acts = [h for h in hits if not h.is_entity and signals[h.ref].act in _CLAUSE_ACTS]
+    if quote is not None and not any(h.end <= quote for h in acts):
+        acts.append(Hit(_QUOTE, False, quote, quote, ":", lang="quote"))
     if not acts:
         return []
     acts.sort(key=lambda h: h.start)
@@ -58,7 +82,7 @@ def headline_clauses(folded_title: str, hits: list[Hit], lexicon: Lexicon) -> li
             side = [h for h in armed if h.start >= verb.end]
         clauses.append(
             {
-                "act": signals[verb.ref].act,
+                "act": "assertive" if verb.ref == _QUOTE else signals[verb.ref].act,
                 "topic": verb.ref,
                 "verb": folded_title[verb.start : verb.end],
                 "speakers": sorted({e.ref for e in speakers}),

@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..textnorm import fold
-from .frames import headline_clauses
+from .frames import headline_clauses, quote_mark
 from .lexicon import Hit, Lexicon, default_lexicon
 
 __all__ = ["tag"]
@@ -31,7 +31,7 @@ def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]
     for where, text in (("title", title_key), ("body", body_key)):
         hits = _one_per_span(lexicon.find(text, title=where == "title"), lexicon)
         if where == "title":
-            clauses = headline_clauses(text, hits, lexicon)
+            clauses = headline_clauses(text, hits, lexicon, quote_mark(title, text))
         title_pass = where == "title"
         size = max(1, len(text))
         for hit in hits:

@@ -123,6 +123,8 @@ def test_headline_verbs_are_not_matched_in_bodies() -> None:
             "Tokyo, sivillerin korunmasını istedi.",
             "tr",
         ),
+        ("Ecuador: Syria must free its political prisoners", "The foreign minister spoke after the vote.", "en"),
+        ("Mexico opposes foreign military intervention in Syria", "The government said force was no answer.", "en"),
     ],
 )
 def test_a_foreign_state_calling_for_something_about_syria_is_diplomacy(title: str, body: str, lang: str) -> None:
@@ -141,6 +143,9 @@ def test_a_foreign_state_calling_for_something_about_syria_is_diplomacy(title: s
         # an army is the speaker
         ("Russian military urges fighters in Idlib to surrender", "Leaflets told the fighters to hand over weapons."),
         ("الجيش التركي يطالب المسلحين بالانسحاب من منبج", "قال الجيش إن قواته سترد على أي هجوم."),
+        # a quoted army, a quoted casualty count
+        ("Russian military: Syria must hand over the militants", "The ministry said the fighters would be targeted."),
+        ("Turkish defence ministry: 5 soldiers killed in Syria", "The soldiers died in an attack near the border."),
         # a threat of force
         ("Turkey warns it will launch new offensive in northern Syria", "Ankara said its troops were ready to move."),
         # the speaker is Syrian: talks and calls at home are not other states' diplomacy
