@@ -21,6 +21,9 @@ not the core event ("X says" alone does not count: "X says it struck ..." is a m
 must ..." does). A committee founded by a foreign state or an international body is not a domestic act.
 
 *Lists*: a ranking or league table naming several countries mentions Syria in passing.
+
+*Look-alike contexts* (entities of type ``lookalike``, such as Kerala's "Syrian" churches) make the country's
+name an unclear one: it then counts only when a Syrian place, person or body corroborates it.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
     """``{"syria": p, "diplomacy": p, "evidence": {...}}`` from ``Article.tags``."""
     entities = tags.get("entities", [])
     topics = tags.get("topics", {}).values()
+    if any(e["type"] == "lookalike" for e in entities):
+        # "Syrian" churches in Kerala: the country's name alone no longer says Syria
+        entities = [{**e, "ambiguous": True} if e["id"] == "country.SY" else e for e in entities]
 
     strong = [e for e in entities if e["syria"] == "strong" and not e["ambiguous"]]
     weak = [e for e in entities if e["syria"] == "weak" or (e["syria"] == "strong" and e["ambiguous"])]

@@ -305,3 +305,30 @@ def test_syria_in_a_ranking_of_countries_is_a_passing_mention(title: str, body: 
 )
 def test_lists_in_diplomatic_headlines_do_not_make_a_passing_mention(title: str, body: str) -> None:
     assert decide(title, body)["route"] == "syria_diplomacy"
+
+
+# ------------------------------------------------------------------------ look-alike contexts
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (
+            "India urges Kerala's Syrian church factions to reconcile",
+            "The Malankara Orthodox Syrian Church and the Jacobite faction have quarrelled over parishes.",
+        ),
+        ("Vatican calls for unity among Kerala Syrian Christians", "The Syro-Malabar Church is divided on liturgy."),
+    ],
+)
+def test_keralas_syrian_churches_are_not_syria(title: str, body: str) -> None:
+    decision = decide(title, body)
+    assert decision["syria"] is False
+    assert decision["route"] in {"other", "review"}
+
+
+def test_a_syria_story_naming_kerala_is_still_about_syria() -> None:
+    decision = decide(
+        "Kerala nurses flee fighting in Aleppo province",
+        "The nurses from Kerala worked in a hospital in Aleppo province.",
+    )
+    assert decision["syria"] is True
