@@ -31,7 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .deadletter import deadletter_headers, error_reason
 from .dedup.index import DedupConfig, DedupIndex
-from .faust_tuning import shorten_fetch_wait
+from .faust_tuning import drop_stale_batches, shorten_fetch_wait
 from .health import HealthMonitor
 from .metrics import Metrics, build_metrics
 from .pipeline import meta_from_headers, origin_of, parse_and_tag, route
@@ -71,6 +71,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     """The worker's Faust app with its agents, table and web views."""
     metrics = metrics or build_metrics()
     shorten_fetch_wait(FETCH_WAIT_MS)
+    drop_stale_batches()  # see faust_tuning: stale records after a rebalance lost messages
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust does not create the parent itself
     store = "rocksdb://" if settings.store == "rocksdb" else "memory://"  # rocksdb:// runs on rocksdict
     app = faust.App(
