@@ -104,6 +104,12 @@ def _now() -> Any:
     return datetime.now(UTC)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -129,9 +135,10 @@ def bench_pipeline(base: Settings, n: int = 3000, workdir: Path | None = None) -
     worker = start_worker(settings, workdir / "pipeline.log")
     try:
         wait_ready(settings, worker, workdir / "pipeline.log")
-        started = time.monotonic()
+        started, cpu_before = time.monotonic(), _cpu_seconds(worker.pid)
         records = asyncio.run(drain(settings, list(settings.topics.outputs()), expected, timeout=1800))
         elapsed = time.monotonic() - started
+        results["worker CPU busy (of 1 core)"] = (_cpu_seconds(worker.pid) - cpu_before) / elapsed
         results["pipeline articles/s"] = len(records) / elapsed
         results["pipeline raw messages/s"] = n * len(records) / expected / elapsed
         # 2. latency at half the measured rate, on fresh messages

@@ -75,8 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="leave the demo topics in place (they are unique per run)")
     sub.add_parser("config", help="print the settings in force")
     bench = sub.add_parser("bench", help="measure the stages' speed (offline stages need no broker)")
-    bench.add_argument("--stage", choices=["parse", "tag", "dedup", "pipeline", "all"], default="all")
-    bench.add_argument("--articles", type=int, default=100_000, help="for --stage dedup")
+    bench.add_argument("--stage", choices=["parse", "tag", "dedup", "pipeline", "scaleout", "all"], default="all")
+    bench.add_argument(
+        "--articles",
+        type=int,
+        default=100_000,
+        help="articles of state for --stage dedup; raw messages for pipeline, scaleout",
+    )
     return parser
 
 
@@ -122,6 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench":
             from .bench import run_bench
 
+            if args.stage == "scaleout":
+                from .bench_scaleout import bench_scaleout
+
+                numbers = bench_scaleout(settings, n=args.articles if args.articles != 100_000 else 3000)
+                print("one worker against two on the same backlog")
+                for name, value in numbers.items():
+                    print(f"  {name:<30} {value:>12,.3f}")
+                return 0
             if args.stage == "pipeline":
                 from .bench_pipeline import bench_pipeline
 
