@@ -167,7 +167,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             truncated = [*headers, ("dlq.truncated.from.bytes", str(len(message.value or b"")).encode())]
             await send(topics.deadletter, message.key, (message.value or b"")[:TRUNCATED_DEADLETTER_BYTES], truncated)
 
-    @app.agent(raw, name="parse")
+    # Parse and route are stateless: several instances of each share the stream, so one event's wait for the
+    # broker's acknowledgement overlaps another's work and the producer batches their sends (each event is
+    # still acknowledged only after its own outputs). Dedup stays one instance: its verdicts follow the order.
+    @app.agent(raw, name="parse", concurrency=settings.concurrency)
     async def parse_agent(stream: Any) -> None:
         async for event in stream.events():
             metrics.received.labels(stage="parse").inc()
@@ -206,7 +209,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
                 await send(topics.unique, key, article.dumps())
             metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
 
-    @app.agent(unique, name="route")
+    @app.agent(unique, name="route", concurrency=settings.concurrency)
     async def route_agent(stream: Any) -> None:
         async for event in stream.events():
             metrics.received.labels(stage="route").inc()

@@ -128,7 +128,11 @@ def bench_pipeline(base: Settings, n: int = 3000, workdir: Path | None = None) -
     # 1. the pipeline draining a backlog
     prefix = f"bench-{run}."
     settings = Settings.from_env({"KAFKA_BOOTSTRAP": base.bootstrap, "STREAMS_TOPIC_PREFIX": prefix}).with_(
-        app_id=f"bench-{run}", data_dir=workdir / "state", web_port=free_port(), log_level="warn"
+        app_id=f"bench-{run}",
+        data_dir=workdir / "state",
+        web_port=free_port(),
+        log_level="warn",
+        concurrency=base.concurrency,
     )
     asyncio.run(ensure_topics(settings))
     asyncio.run(_publish(settings, settings.topics.raw, messages))

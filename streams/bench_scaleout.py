@@ -34,7 +34,7 @@ def bench_scaleout(
     for count in counts:
         run = uuid.uuid4().hex[:6]
         settings = Settings.from_env({"KAFKA_BOOTSTRAP": base.bootstrap, "STREAMS_TOPIC_PREFIX": f"scale-{run}."})
-        settings = settings.with_(app_id=f"scale-{run}", log_level="warn")
+        settings = settings.with_(app_id=f"scale-{run}", log_level="warn", concurrency=base.concurrency)
         asyncio.run(ensure_topics(settings))
         workers = []
         try:

@@ -40,6 +40,7 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
         STREAMS_WEB_PORT=str(settings.web_port),
         STREAMS_PARTITIONS=str(settings.partitions),
         STREAMS_LOG_LEVEL=settings.log_level,
+        STREAMS_CONCURRENCY=str(settings.concurrency),
         STREAMS_SESSION_TIMEOUT="6",
         STREAMS_HEARTBEAT_INTERVAL="0.5",
     )

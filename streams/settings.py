@@ -79,6 +79,7 @@ class Settings:
     session_timeout_s: float = 10.0
     heartbeat_interval_s: float = 1.0
     commit_interval_s: float = 1.0
+    concurrency: int = 4
     log_level: str = "info"
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None
@@ -93,6 +94,8 @@ class Settings:
             raise ConfigError("KAFKA_BOOTSTRAP is empty")
         if self.partitions < 1:
             raise ConfigError(f"STREAMS_PARTITIONS must be >= 1, got {self.partitions}")
+        if not 1 <= self.concurrency <= 64:
+            raise ConfigError(f"STREAMS_CONCURRENCY must be between 1 and 64, got {self.concurrency}")
         if self.replication < 1:
             raise ConfigError(f"STREAMS_REPLICATION must be >= 1, got {self.replication}")
         if self.store not in _STORES:
@@ -158,6 +161,7 @@ class Settings:
             "session_timeout_s": number("STREAMS_SESSION_TIMEOUT", cls.session_timeout_s),
             "heartbeat_interval_s": number("STREAMS_HEARTBEAT_INTERVAL", cls.heartbeat_interval_s),
             "commit_interval_s": number("STREAMS_COMMIT_INTERVAL", cls.commit_interval_s),
+            "concurrency": number("STREAMS_CONCURRENCY", cls.concurrency, int),
             "log_level": (get("STREAMS_LOG_LEVEL") or cls.log_level).lower(),
             "security_protocol": (get("KAFKA_SECURITY_PROTOCOL") or cls.security_protocol).upper(),
             "sasl_mechanism": (get("KAFKA_SASL_MECHANISM") or "").upper() or None,

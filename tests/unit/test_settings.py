@@ -41,6 +41,8 @@ def test_environment_overrides_and_prefix() -> None:
         ({"STREAMS_STORE": "redis"}, "STREAMS_STORE"),
         ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "KAFKA_SASL_MECHANISM"),
         ({"STREAMS_WEB_PORT": "70000"}, "STREAMS_WEB_PORT"),
+        ({"STREAMS_CONCURRENCY": "0"}, "STREAMS_CONCURRENCY"),
+        ({"STREAMS_CONCURRENCY": "1000"}, "STREAMS_CONCURRENCY"),
     ],
 )
 def test_invalid_settings_say_which_variable(env: dict[str, str], message: str) -> None:
