@@ -127,22 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench":
             from .bench import run_bench
 
-            if args.stage == "scaleout":
-                from .bench_scaleout import bench_scaleout
-
-                numbers = bench_scaleout(settings, n=args.articles if args.articles != 100_000 else 3000)
-                print("one worker against two on the same backlog")
-                for name, value in numbers.items():
-                    print(f"  {name:<30} {value:>12,.3f}")
-                return 0
-            if args.stage == "pipeline":
-                from .bench_pipeline import bench_pipeline
-
-                numbers = bench_pipeline(settings, n=args.articles if args.articles != 100_000 else 3000)
-                print("whole pipeline on the broker (one worker)")
-                for name, value in numbers.items():
-                    print(f"  {name:<26} {value:>12,.3f}")
-                return 0
+            if args.stage in ("pipeline", "scaleout"):
+                return _bench_on_broker(settings, args.stage, args.articles if args.articles != 100_000 else 3000)
             for title, numbers in run_bench(args.stage, args.articles).items():
                 print(title)
                 for name, value in numbers.items():
@@ -157,6 +143,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def _bench_on_broker(settings: Settings, stage: str, raw_messages: int) -> int:
+    if stage == "scaleout":
+        from .bench_scaleout import bench_scaleout
+
+        numbers = bench_scaleout(settings, n=raw_messages)
+        print("one worker against two on the same backlog")
+    else:
+        from .bench_pipeline import bench_pipeline
+
+        numbers = bench_pipeline(settings, n=raw_messages)
+        print("whole pipeline on the broker (one worker)")
+    for name, value in numbers.items():
+        print(f"  {name:<30} {value:>12,.3f}")
+    return 0
 
 
 def _ingest(settings: Settings, feeds_path: Path, once: bool, metrics_port: int | None) -> int:
