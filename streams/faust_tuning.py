@@ -58,9 +58,8 @@ def drop_stale_batches() -> None:
     def note_seek(self: Any) -> None:
         self._streams_seeks = getattr(self, "_streams_seeks", 0) + 1
 
-    def epoch(self: Any) -> tuple[int, int, int]:
-        seeks, seeking = getattr(self, "_streams_seeks", 0), getattr(self, "_streams_seeking", 0)
-        return (seeks, seeking, self.app.consumer_generation_id)
+    def epoch(self: Any) -> tuple[int, int]:
+        return (getattr(self, "_streams_seeks", 0), self.app.consumer_generation_id)
 
     async def perform_seek(self: Any) -> None:
         self._streams_seeking = getattr(self, "_streams_seeking", 0) + 1

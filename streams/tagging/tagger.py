@@ -29,10 +29,10 @@ def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]
     topics: dict[str, dict[str, Any]] = {}
     clauses: list[dict[str, Any]] = []
     for where, text in (("title", title_key), ("body", body_key)):
-        hits = _one_per_span(lexicon.find(text, title=where == "title"), lexicon)
-        if where == "title":
-            clauses = headline_clauses(text, hits, lexicon, quote_mark(title, text))
         title_pass = where == "title"
+        hits = _one_per_span(lexicon.find(text, title=title_pass), lexicon)
+        if title_pass:
+            clauses = headline_clauses(text, hits, lexicon, quote_mark(title, text))
         size = max(1, len(text))
         for hit in hits:
             if hit.is_entity:
