@@ -31,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .deadletter import deadletter_headers, error_reason
 from .dedup.index import DedupConfig, DedupIndex
+from .dedup.store import rocksdb_options
 from .faust_tuning import drop_stale_batches, shorten_fetch_wait
 from .health import HealthMonitor
 from .metrics import Metrics, build_metrics
@@ -104,7 +105,12 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     unique = app.topic(topics.unique, value_serializer="raw", key_serializer="raw")
     outputs = {name: app.topic(name, value_serializer="raw", key_serializer="raw") for name in topics.outputs()}
     outputs.update({topics.articles: articles, topics.unique: unique})
-    state = app.Table("dedup-state", default=None, partitions=settings.partitions)
+    state = app.Table(
+        "dedup-state",
+        default=None,
+        partitions=settings.partitions,
+        options=rocksdb_options(settings.dedup_cache_mb) if settings.store == "rocksdb" else None,
+    )
     index = DedupIndex(state, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
     rules = RulesWatcher(settings.rules_path)
     in_force: dict[str, str | None] = {"version": rules.rules.version, "error": None}

@@ -71,10 +71,10 @@ def bench_tag_route(seconds: float = 5.0, size: int = 2048) -> dict[str, float]:
     return results
 
 
-def run_bench(stage: str, articles: int = 100_000) -> dict[str, dict[str, float]]:
+def run_bench(stage: str, articles: int = 100_000, cache_mb: int = 64) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     if stage == "dedup":
-        out["dedup over RocksDB state"] = bench_dedup(articles)
+        out["dedup over RocksDB state"] = bench_dedup(articles, cache_mb=cache_mb)
     if stage in ("parse", "all"):
         out["parse (articles/s)"] = bench_parse()
     if stage in ("tag", "all"):
@@ -82,24 +82,44 @@ def run_bench(stage: str, articles: int = 100_000) -> dict[str, dict[str, float]
     return out
 
 
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def bench_dedup(
-    articles: int = 100_000, copy_share: float = 0.3, path: Path | None = None, progress: int = 50_000
+    articles: int = 100_000,
+    copy_share: float = 0.3,
+    path: Path | None = None,
+    progress: int = 50_000,
+    cache_mb: int = 64,
 ) -> dict[str, float]:
     """Dedup over ``articles`` synthetic 300-word articles (``copy_share`` of them edited copies of earlier
-    ones), state in RocksDB as in the worker. Reports items/s, resident memory and copies found."""
+    ones), state in RocksDB with the worker's options (``cache_mb`` as ``STREAMS_DEDUP_CACHE_MB``).
+
+    The process first loads what a worker holds (Faust, the language models, the lexicon, the parsers), so
+    its resident memory is a worker's with that much dedup state, less Kafka clients' buffers. Reports
+    items/s, resident memory before any state and at its peak, state on disk and copies found."""
     import random
     import resource
     import shutil
     import tempfile
 
+    import faust  # noqa: F401 - held by every worker
+
     from .dedup.index import DedupIndex
     from .dedup.store import RocksMapping
+    from .pipeline import warm_up
     from .record import Source
 
+    warm_up()
+    rss_before = _rss_mb()
     rng = random.Random(7)
     vocabulary = [f"w{i}" for i in range(50_000)]
     workdir = Path(tempfile.mkdtemp(prefix="dedup-bench-", dir=path))
-    store = RocksMapping(workdir / "state")
+    store = RocksMapping(workdir / "state", cache_mb=cache_mb)
     index = DedupIndex(store)
     recent: list[list[str]] = []
     copies = found = 0
@@ -142,6 +162,7 @@ def bench_dedup(
     return {
         "articles": articles,
         "items/s": articles / elapsed,
+        "RSS before state MB": rss_before,
         "peak RSS MB": rss_mb,
         "state on disk MB": disk_mb,
         "copies found %": 100.0 * found / max(copies, 1),

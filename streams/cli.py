@@ -126,10 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(settings, keep=args.keep)
         if args.command == "bench":
             from .bench import run_bench
+            from .parsing.langid import set_accuracy
 
+            set_accuracy(settings.langid_accuracy)  # as the worker does
             if args.stage in ("pipeline", "scaleout"):
                 return _bench_on_broker(settings, args.stage, args.articles if args.articles != 100_000 else 3000)
-            for title, numbers in run_bench(args.stage, args.articles).items():
+            for title, numbers in run_bench(args.stage, args.articles, cache_mb=settings.dedup_cache_mb).items():
                 print(title)
                 for name, value in numbers.items():
                     print(f"  {name:<6} {value:>10,.0f}")

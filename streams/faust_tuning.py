@@ -1,6 +1,13 @@
-"""Two adjustments to Faust that no setting reaches, applied when the app is created (never at import).
+"""Three adjustments to Faust that no setting reaches, applied when the app or worker is created (never at
+import).
 
-Both are tied to faust-streaming < 0.16, the range pyproject allows, and both are idempotent.
+All are tied to faust-streaming < 0.16, the range pyproject allows, and all are idempotent.
+
+``without_spinner``: at a log level of WARN or above, Faust's worker shows a start-up spinner and, to turn it
+on every log call, sets the root logger to DEBUG, and leaves it there after start-up. Every debug call in
+Faust and aiokafka then built a log record (Faust's ``send`` logs each message's key and value), and the
+spinner wrote terminal escapes into log files. Measured: the worker spent about half its CPU on this; the
+pipeline bench went from 245 to 490-530 articles/s in the first runs after the fix.
 
 ``shorten_fetch_wait``: faust-streaming builds its aiokafka consumer with ``fetch_max_wait_ms=1500`` fixed.
 A partition that has just been drained is not part of the fetch request already waiting at the broker, so
@@ -20,9 +27,17 @@ they are fetched again from where the seek put the partition.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["drop_stale_batches", "shorten_fetch_wait"]
+__all__ = ["drop_stale_batches", "shorten_fetch_wait", "without_spinner"]
+
+_Worker = TypeVar("_Worker")
+
+
+def without_spinner(worker: _Worker) -> _Worker:
+    """Drop the worker's spinner before it starts, so the root logger keeps the level asked for."""
+    worker.spinner = None  # type: ignore[attr-defined]  # faust.Worker; generic so callers keep its type
+    return worker
 
 
 def shorten_fetch_wait(milliseconds: int) -> None:

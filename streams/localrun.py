@@ -41,6 +41,8 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
         STREAMS_PARTITIONS=str(settings.partitions),
         STREAMS_LOG_LEVEL=settings.log_level,
         STREAMS_CONCURRENCY=str(settings.concurrency),
+        STREAMS_DEDUP_CACHE_MB=str(settings.dedup_cache_mb),
+        STREAMS_LANGID_ACCURACY=settings.langid_accuracy,
         STREAMS_SESSION_TIMEOUT="6",
         STREAMS_HEARTBEAT_INTERVAL="0.5",
     )

@@ -20,6 +20,7 @@ __all__ = ["Settings", "Topics"]
 _SECURITY_PROTOCOLS = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
 _SASL_MECHANISMS = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
 _STORES = {"rocksdb", "memory"}
+_LANGID_ACCURACY = {"low", "high"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ class Settings:
     heartbeat_interval_s: float = 1.0
     commit_interval_s: float = 1.0
     concurrency: int = 4
+    dedup_cache_mb: int = 64
+    langid_accuracy: str = "low"
     log_level: str = "info"
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None
@@ -96,6 +99,12 @@ class Settings:
             raise ConfigError(f"STREAMS_PARTITIONS must be >= 1, got {self.partitions}")
         if not 1 <= self.concurrency <= 64:
             raise ConfigError(f"STREAMS_CONCURRENCY must be between 1 and 64, got {self.concurrency}")
+        if not 8 <= self.dedup_cache_mb <= 65_536:
+            raise ConfigError(f"STREAMS_DEDUP_CACHE_MB must be between 8 and 65536, got {self.dedup_cache_mb}")
+        if self.langid_accuracy not in _LANGID_ACCURACY:
+            raise ConfigError(
+                f"STREAMS_LANGID_ACCURACY must be one of {sorted(_LANGID_ACCURACY)}, got {self.langid_accuracy!r}"
+            )
         if self.replication < 1:
             raise ConfigError(f"STREAMS_REPLICATION must be >= 1, got {self.replication}")
         if self.store not in _STORES:
@@ -162,6 +171,8 @@ class Settings:
             "heartbeat_interval_s": number("STREAMS_HEARTBEAT_INTERVAL", cls.heartbeat_interval_s),
             "commit_interval_s": number("STREAMS_COMMIT_INTERVAL", cls.commit_interval_s),
             "concurrency": number("STREAMS_CONCURRENCY", cls.concurrency, int),
+            "dedup_cache_mb": number("STREAMS_DEDUP_CACHE_MB", cls.dedup_cache_mb, int),
+            "langid_accuracy": (get("STREAMS_LANGID_ACCURACY") or cls.langid_accuracy).lower(),
             "log_level": (get("STREAMS_LOG_LEVEL") or cls.log_level).lower(),
             "security_protocol": (get("KAFKA_SECURITY_PROTOCOL") or cls.security_protocol).upper(),
             "sasl_mechanism": (get("KAFKA_SASL_MECHANISM") or "").upper() or None,

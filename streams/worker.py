@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import NoReturn
 
+from .faust_tuning import without_spinner
 from .kafka_admin import ensure_topics, wait_for_broker
+from .parsing.langid import set_accuracy
 from .pipeline import warm_up
 from .settings import Settings
 
@@ -23,9 +25,10 @@ def run_worker(settings: Settings, loglevel: str | None = None) -> NoReturn:
         await ensure_topics(settings)
 
     asyncio.run(prepare())
+    set_accuracy(settings.langid_accuracy)
     warm_up()  # before the worker joins and reports ready
     app = create_app(settings)
     level = (loglevel or settings.log_level).lower()
     level = {"warning": "warn", "critical": "crit"}.get(level, level)
-    worker = faust.Worker(app, loglevel=level, quiet=True, redirect_stdouts=False)
+    worker = without_spinner(faust.Worker(app, loglevel=level, quiet=True, redirect_stdouts=False))
     worker.execute_from_commandline()  # ends the process with the worker's exit code

@@ -1,7 +1,11 @@
-"""A RocksDB-backed mapping (rocksdict) for the dedup index outside Faust: benchmarks and offline runs.
+"""RocksDB sizes for the dedup state, and a RocksDB-backed mapping for the index outside Faust.
 
-Values are JSON (orjson). In the worker the index runs over a Faust table instead, which is itself kept in
-RocksDB through rocksdict and restored from its changelog topic.
+In the worker the index runs over a Faust table kept in RocksDB (rocksdict) and restored from its changelog
+topic; ``rocksdb_options`` gives that table its sizes. Faust's defaults suit a machine of its own: a 2 GB
+block cache and three 64 MB write buffers for *each* table partition's database, so a worker's memory would
+grow with its state towards gigabytes. Here the cache is bounded (``STREAMS_DEDUP_CACHE_MB``) and the write
+buffers are two of 16 MB. ``RocksMapping`` (benchmarks, offline runs) opens its database with exactly the
+same options, through Faust's own option builder, so its memory numbers hold for the worker.
 """
 
 from __future__ import annotations
@@ -11,15 +15,28 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from rocksdict import Options, Rdict
+from rocksdict import Rdict
 
-__all__ = ["RocksMapping"]
+__all__ = ["RocksMapping", "rocksdb_options"]
+
+WRITE_BUFFER_BYTES = 16 << 20
+WRITE_BUFFERS = 2
+
+
+def rocksdb_options(cache_mb: int) -> dict[str, int]:
+    """Options for Faust's RocksDB store (``Table(options=...)``): bounded cache and write buffers."""
+    return {
+        "block_cache_size": cache_mb << 20,
+        "write_buffer_size": WRITE_BUFFER_BYTES,
+        "max_write_buffer_number": WRITE_BUFFERS,
+    }
 
 
 class RocksMapping(MutableMapping[str, Any]):
-    def __init__(self, path: Path) -> None:
-        options = Options(raw_mode=True)
-        options.create_if_missing(True)
+    def __init__(self, path: Path, cache_mb: int = 64) -> None:
+        from faust.stores.rocksdb import RocksDBOptions
+
+        options = RocksDBOptions(**rocksdb_options(cache_mb), use_rocksdict=True).as_options()
         self._db = Rdict(str(path), options)
         self._count = 0
 

@@ -4,6 +4,17 @@ The script decides the candidates first: Arabic script is one of Arabic, Persian
 tells them apart), Latin script one of English, Turkish, French, German, Italian, Portuguese or Spanish;
 Cyrillic here is Russian and Hebrew script Hebrew without a model. Smaller candidate sets make lingua both
 faster (it scores each candidate) and more accurate on short headlines.
+
+Arabic-script text of 60 letters or more that uses none of the letters Persian, Urdu and Kurdish add to the
+alphabet is Arabic without asking lingua (as Cyrillic is Russian): that skips about 0.4 ms for most of our
+traffic. Any such letter, or a shorter text, goes to lingua.
+
+Accuracy mode (``STREAMS_LANGID_ACCURACY``, set once by the worker through ``set_accuracy``): ``low``, the
+default, loads only lingua's trigram models, 16 MB for the eleven languages instead of 263 MB for the 1- to
+5-gram models of ``high``. Over 280 real feed items and 126 labelled articles both modes gave the same
+answer for every title-plus-body sample; on headlines alone ``low`` got 3 of 126 short English titles wrong
+(as Spanish or French), ``high`` none. Short samples therefore lean on the feed's declared language: under
+120 characters a hint that lingua does not rule out wins.
 """
 
 from __future__ import annotations
@@ -12,20 +23,40 @@ import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["SUPPORTED", "detect_language"]
+__all__ = ["SUPPORTED", "detect_language", "set_accuracy"]
 
 ARABIC_SCRIPT = ("ar", "fa", "ur", "ku")
 LATIN_SCRIPT = ("en", "tr", "fr", "de", "it", "pt", "es")
 SUPPORTED = (*ARABIC_SCRIPT, *LATIN_SCRIPT, "ru", "he")
 
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+# Letters Persian, Urdu or Kurdish add to the Arabic alphabet (پ چ ژ گ ک ی ۀ ٹ ڈ ڑ ں ھ ہ ے ە ێ ۆ ڵ ڕ ڤ):
+# running Arabic-script text with none of them is Arabic, and lingua is asked only when one appears.
+_NOT_ARABIC_ONLY = re.compile(
+    "[\u067e\u0686\u0698\u06af\u06a9\u06cc\u06c0\u0679\u0688\u0691\u06ba\u06be\u06c1"
+    "\u06d2\u06d5\u06ce\u06c6\u06b5\u0695\u06a4]"
+)
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _HEBREW = re.compile("[\u0590-\u05ff]")
 _LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
+SHORT_SAMPLE = 120  # characters; below this lingua's trigram evidence is thin, a declared language helps
+LINGUA_SAMPLE = 240  # characters given to lingua: enough for its trigrams, and its time grows with length
+
+_mode = {"accuracy": "low"}
+
+
+def set_accuracy(accuracy: str) -> None:
+    """``low`` (trigram models only) or ``high`` (all n-gram models); takes effect for the next detection."""
+    if accuracy not in ("low", "high"):
+        raise ValueError(f"accuracy must be 'low' or 'high', got {accuracy!r}")
+    if accuracy != _mode["accuracy"]:
+        _mode["accuracy"] = accuracy
+        _detector.cache_clear()
 
 
 @lru_cache(maxsize=4)
 def _detector(codes: tuple[str, ...]) -> Any:
+    """One lingua detector per candidate set, in the accuracy mode set now."""
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
     languages = []
@@ -34,7 +65,10 @@ def _detector(codes: tuple[str, ...]) -> Any:
             languages.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
         except (AttributeError, ValueError):
             continue
-    return LanguageDetectorBuilder.from_languages(*languages).with_minimum_relative_distance(0.0).build()
+    builder = LanguageDetectorBuilder.from_languages(*languages).with_minimum_relative_distance(0.0)
+    if _mode["accuracy"] == "low":
+        builder = builder.with_low_accuracy_mode()
+    return builder.build()
 
 
 def detect_language(text: str, hint: str | None = None) -> tuple[str, float]:
@@ -53,13 +87,17 @@ def detect_language(text: str, hint: str | None = None) -> tuple[str, float]:
         return ("ru", round(letters / max(1, sum(counts.values())), 3))
     if script == "hebrew":
         return ("he", round(letters / max(1, sum(counts.values())), 3))
+    if script == "arabic" and letters >= SHORT_SAMPLE // 2 and not _NOT_ARABIC_ONLY.search(sample):
+        return ("ar", round(letters / max(1, sum(counts.values())), 3))
     candidates = ARABIC_SCRIPT if script == "arabic" else LATIN_SCRIPT
-    values = _detector(candidates).compute_language_confidence_values(sample)
+    values = _detector(candidates).compute_language_confidence_values(sample[:LINGUA_SAMPLE])
     if not values:
         return (hint or "und", 0.0)
     best = values[0]
     code = best.language.iso_code_639_1.name.lower()
     confidence = float(best.value)
-    if hint and confidence < 0.5 and any(v.language.iso_code_639_1.name.lower() == hint for v in values[:3]):
-        return (hint, confidence)
+    if hint and hint != code:
+        hinted = next((v for v in values[:3] if v.language.iso_code_639_1.name.lower() == hint), None)
+        if hinted is not None and (confidence < 0.5 or (len(sample) < SHORT_SAMPLE and hinted.value > 0)):
+            return (hint, round(float(hinted.value), 3))
     return (code, round(confidence, 3))

@@ -156,6 +156,26 @@ def test_rocks_mapping_behaves_like_a_dict(tmp_path) -> None:  # type: ignore[no
     store.close()
 
 
+def test_dedup_state_memory_is_bounded_in_the_worker_and_offline() -> None:
+    """Faust's own defaults are a 2 GB block cache and three 64 MB write buffers per table partition."""
+    from faust.stores.rocksdb import RocksDBOptions
+
+    from streams.app import create_app
+    from streams.dedup.store import rocksdb_options
+    from streams.settings import Settings
+
+    assert rocksdb_options(64) == {
+        "block_cache_size": 64 << 20,
+        "write_buffer_size": 16 << 20,
+        "max_write_buffer_number": 2,
+    }
+    app = create_app(Settings.from_env({}).with_(dedup_cache_mb=128))
+    table = app.tables["dedup-state"]
+    built = RocksDBOptions(**table.options)
+    assert built.block_cache_size == 128 << 20
+    assert built.write_buffer_size == 16 << 20
+
+
 def test_fingerprints_are_pinned() -> None:
     """Band keys live in the dedup table: a library or scheme change must not silently change them."""
     from streams.dedup.fingerprint import fingerprint

@@ -8,7 +8,7 @@ from typing import Any
 
 from faust.types import TP
 
-from streams.faust_tuning import _rewind, drop_stale_batches, rewind_targets, shorten_fetch_wait
+from streams.faust_tuning import _rewind, drop_stale_batches, rewind_targets, shorten_fetch_wait, without_spinner
 
 RAW = TP("news.raw", 0)
 UNIQUE = TP("news.unique", 1)
@@ -83,3 +83,25 @@ def test_patches_apply_once() -> None:
     factory = driver.AIOKafkaConsumerThread._create_worker_consumer
     shorten_fetch_wait(100)
     assert driver.AIOKafkaConsumerThread._create_worker_consumer is factory
+
+
+def test_a_worker_without_spinner_leaves_the_root_logger_at_its_level() -> None:
+    """Faust's spinner set the root logger to DEBUG for good: every debug call then built a record."""
+    import logging
+
+    import faust
+
+    app = faust.App("spinner-check", broker="kafka://127.0.0.1:1", store="memory://", autodiscover=False)
+    logger = logging.getLogger("streams-spinner-check")
+    logger.setLevel(logging.WARNING)
+    logger.addHandler(logging.NullHandler())
+    as_shipped = faust.Worker(app, loglevel="warn", quiet=True, redirect_stdouts=False)
+    as_shipped.on_setup_root_logger(logger, logging.WARNING)
+    assert logger.level == logging.DEBUG  # what Faust does: if this fails, the adjustment may be obsolete
+
+    logger.setLevel(logging.WARNING)
+    logger.handlers[:] = [logging.NullHandler()]
+    ours = without_spinner(faust.Worker(app, loglevel="warn", quiet=True, redirect_stdouts=False))
+    ours.on_setup_root_logger(logger, logging.WARNING)
+    assert logger.level == logging.WARNING
+    assert ours.spinner is None

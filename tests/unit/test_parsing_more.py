@@ -84,6 +84,43 @@ def test_language_of_short_headlines(text: str, lang: str) -> None:
     assert detect_language(text)[0] == lang
 
 
+def test_long_arabic_without_persian_letters_is_arabic_without_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams.parsing import langid
+
+    def no_model(codes: tuple[str, ...]) -> None:
+        raise AssertionError("lingua was asked")
+
+    text = "التقى وزير الخارجية المبعوث الأممي في العاصمة وبحثا سبل استئناف المحادثات السياسية بين الأطراف"
+    monkeypatch.setattr(langid, "_detector", no_model)
+    assert langid.detect_language(text)[0] == "ar"
+
+
+def test_arabic_script_with_persian_letters_goes_to_the_model() -> None:
+    text = "وزیر امور خارجه ایران در سفر به دمشق با همتای سوری خود درباره گسترش همکاری‌های دو کشور گفتگو کرد"
+    assert detect_language(text)[0] == "fa"
+
+
+@pytest.mark.parametrize("accuracy", ["low", "high"])
+def test_a_declared_language_wins_on_a_short_headline(accuracy: str) -> None:
+    from streams.parsing import langid
+
+    langid.set_accuracy(accuracy)
+    try:
+        code, confidence = detect_language("Car bomb kills four near the capital", hint="en")
+        assert code == "en"
+        assert 0 < confidence <= 1
+        assert detect_language("Dışişleri Bakanı Şam'da görüştü", hint="en")[0] == "tr"  # ruled out: no override
+    finally:
+        langid.set_accuracy("low")
+
+
+def test_accuracy_mode_is_checked() -> None:
+    from streams.parsing import langid
+
+    with pytest.raises(ValueError, match="low"):
+        langid.set_accuracy("best")
+
+
 def test_feed_item_scripts_are_stripped() -> None:
     feed = (
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>Talks</title>'

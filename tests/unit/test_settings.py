@@ -12,6 +12,14 @@ def test_defaults_suit_the_local_broker() -> None:
     assert settings.topics.raw == "news.raw"
     assert settings.topics.syria_diplomacy == "news.syria.diplomacy"
     assert settings.store == "rocksdb"
+    assert settings.dedup_cache_mb == 64
+    assert settings.langid_accuracy == "low"
+
+
+def test_memory_knobs_from_the_environment() -> None:
+    settings = Settings.from_env({"STREAMS_DEDUP_CACHE_MB": "256", "STREAMS_LANGID_ACCURACY": "HIGH"})
+    assert settings.dedup_cache_mb == 256
+    assert settings.langid_accuracy == "high"
 
 
 def test_environment_overrides_and_prefix() -> None:
@@ -43,6 +51,8 @@ def test_environment_overrides_and_prefix() -> None:
         ({"STREAMS_WEB_PORT": "70000"}, "STREAMS_WEB_PORT"),
         ({"STREAMS_CONCURRENCY": "0"}, "STREAMS_CONCURRENCY"),
         ({"STREAMS_CONCURRENCY": "1000"}, "STREAMS_CONCURRENCY"),
+        ({"STREAMS_DEDUP_CACHE_MB": "1"}, "STREAMS_DEDUP_CACHE_MB"),
+        ({"STREAMS_LANGID_ACCURACY": "best"}, "STREAMS_LANGID_ACCURACY"),
     ],
 )
 def test_invalid_settings_say_which_variable(env: dict[str, str], message: str) -> None:
