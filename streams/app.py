@@ -21,6 +21,7 @@ outputs are made idempotent instead: ids are stable and dedup verdicts are repla
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import datetime
@@ -189,10 +190,12 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
                 await dead_letter("parse", event, exc)
                 continue
             origin = origin_of(message.topic, message.partition, message.offset, headers)
+            deliveries = []
             for item, article in enumerate(parsed):
                 article.origin.update(origin, item=item)
                 metrics.parsed.labels(format=article.format).inc()
-                await send(topics.articles, DEDUP_KEY, article.dumps())
+                deliveries.append(await articles.send(key=DEDUP_KEY, value=article.dumps()))
+            await asyncio.gather(*deliveries)  # all of a feed's items in flight at once, in order on one partition
             metrics.stage_seconds.labels(stage="parse").observe(time.perf_counter() - started)
 
     @app.agent(articles, name="dedup")
