@@ -124,6 +124,9 @@ class Settings:
                 raise ConfigError(f"KAFKA_SASL_MECHANISM must be one of {sorted(_SASL_MECHANISMS)}")
             if not self.sasl_username or self.sasl_password is None:
                 raise ConfigError("SASL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            # aiokafka would ignore the key without a certificate: the broker would then see no client certificate
+            raise ConfigError("KAFKA_SSL_KEYFILE needs KAFKA_SSL_CERTFILE (the client certificate it belongs to)")
 
     # ------------------------------------------------------------------------------------------ reading
 
@@ -210,6 +213,8 @@ class Settings:
         if self.security_protocol.endswith("SSL"):
             from aiokafka.helpers import create_ssl_context
 
+            # with a certificate (and its key, unless the certificate file holds it) the context presents it to
+            # brokers that ask for client certificates (mutual TLS); a key that does not match fails here
             options["ssl_context"] = create_ssl_context(
                 cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
                 certfile=str(self.ssl_certfile) if self.ssl_certfile else None,

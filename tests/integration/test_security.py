@@ -1,9 +1,10 @@
 """Authentication and encryption on loopback against the real local broker.
 
-One private broker (module scope) listens with PLAINTEXT, SASL_PLAINTEXT, SSL and SASL_SSL; its SASL listeners
-take PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, its TLS listeners present a certificate from a CA the broker
-script made for this run. Clients and a real worker authenticate and verify the broker (hostname included);
-wrong passwords and untrusted CAs are refused; the secrets never reach a log or /metrics.
+One private broker (module scope) listens with PLAINTEXT, SASL_PLAINTEXT, SSL, SASL_SSL and mutual TLS (MTLS:
+SSL with client certificates required); its SASL listeners take PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, its TLS
+listeners present a certificate from a CA the broker script made for this run, which also signed a client
+certificate. Clients and a real worker authenticate and verify the broker (hostname included); wrong passwords,
+untrusted CAs and missing or untrusted client certificates are refused; the secrets never reach a log or /metrics.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +23,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 
 from streams.settings import Settings
 
@@ -35,8 +39,8 @@ SECRETS = [SASL_PASSWORD, OTHER_PASSWORD]
 
 @pytest.fixture(scope="module")
 def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    if shutil.which("java") is None or shutil.which("keytool") is None:
-        pytest.skip("java and keytool are needed for a private broker with TLS")
+    if any(shutil.which(tool) is None for tool in ("java", "keytool", "openssl")):
+        pytest.skip("java, keytool and openssl are needed for a private broker with TLS")
     data_dir = tmp_path_factory.mktemp("secure-broker")
     env = {
         **os.environ,
@@ -47,6 +51,7 @@ def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         "KAFKA_SASL_PORT": str(free_port()),
         "KAFKA_SSL_PORT": str(free_port()),
         "KAFKA_SASL_SSL_PORT": str(free_port()),
+        "KAFKA_MTLS_PORT": str(free_port()),
         "KAFKA_SASL_USERS": f"{SASL_USER}:{SASL_PASSWORD},{OTHER_USER}:{OTHER_PASSWORD}",
     }
     script = [sys.executable, str(REPO / "ops" / "kafka" / "broker")]
@@ -54,9 +59,15 @@ def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     assert started.returncode == 0, started.stdout + started.stderr
     ca_file = data_dir / "tls" / "ca.pem"
     assert f"TLS CA certificate (for KAFKA_SSL_CAFILE): {ca_file}" in started.stdout
+    client_cert, client_key = data_dir / "tls" / "client.pem", data_dir / "tls" / "client.key"
+    assert f"TLS client certificate (for KAFKA_SSL_CERTFILE): {client_cert}" in started.stdout
+    assert f"TLS client key (for KAFKA_SSL_KEYFILE): {client_key}" in started.stdout
+    assert client_key.stat().st_mode & 0o777 == 0o600
     env.update(
         KAFKA_BOOTSTRAP=f"127.0.0.1:{env['KAFKA_PORT']}",
         CA_FILE=str(ca_file),
+        CLIENT_CERT=str(client_cert),
+        CLIENT_KEY=str(client_key),
         BROKER_LOG=str(data_dir / "broker.log"),
         BROKER_START_OUTPUT=started.stdout + started.stderr,
     )
@@ -74,16 +85,21 @@ def client_env(
     host: str = "127.0.0.1",
     cafile: str | None = None,
 ) -> dict[str, str]:
-    """The KAFKA_* settings of a client of one of the broker's listeners."""
+    """The KAFKA_* settings of a client of one of the broker's listeners. "MTLS" is the SSL listener that requires
+    client certificates; its client presents the one the broker script issued."""
     port = {
         "SASL_PLAINTEXT": "KAFKA_SASL_PORT",
         "SSL": "KAFKA_SSL_PORT",
         "SASL_SSL": "KAFKA_SASL_SSL_PORT",
+        "MTLS": "KAFKA_MTLS_PORT",
     }[protocol]
     env = {"KAFKA_BOOTSTRAP": f"{host}:{broker[port]}", "KAFKA_SECURITY_PROTOCOL": protocol}
     if mechanism is not None:
         env.update(KAFKA_SASL_MECHANISM=mechanism, KAFKA_SASL_USERNAME=SASL_USER, KAFKA_SASL_PASSWORD=password)
-    if protocol.endswith("SSL"):
+    if protocol == "MTLS":
+        env["KAFKA_SECURITY_PROTOCOL"] = "SSL"
+        env.update(KAFKA_SSL_CERTFILE=broker["CLIENT_CERT"], KAFKA_SSL_KEYFILE=broker["CLIENT_KEY"])
+    if env["KAFKA_SECURITY_PROTOCOL"].endswith("SSL"):
         env["KAFKA_SSL_CAFILE"] = cafile or broker["CA_FILE"]
     return env
 
@@ -179,6 +195,128 @@ def test_an_untrusted_ca_is_refused(
     assert connects(client_env(secure_broker, "SSL"))  # and the right CA still works
 
 
+# ---------------------------------------------------------------------------------------------- mutual TLS
+
+
+def api_versions_over_tls(context: ssl.SSLContext, port: str, host: str = "localhost") -> int:
+    """One ApiVersions (v0) request over TLS; the correlation id of the answer. On TLS 1.3 the client's side of the
+    handshake ends before the broker has checked the client certificate, so a refusal shows on the first read (as
+    ssl.SSLError with the broker's alert)."""
+    client_id = b"streams-mtls-probe"
+    request = struct.pack(">hhih", 18, 0, 11, len(client_id)) + client_id
+    with (
+        socket.create_connection(("127.0.0.1", int(port)), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        tls.sendall(struct.pack(">i", len(request)) + request)
+        header = b""
+        while len(header) < 8:  # size, correlation id
+            chunk = tls.recv(8 - len(header))
+            if not chunk:
+                raise ConnectionError("the broker closed the connection without an answer")
+            header += chunk
+        return int(struct.unpack(">ii", header)[1])
+
+
+def producer_start_fails(settings: Settings, timeout: float = 20.0) -> None:
+    """Starting a producer fails with aiokafka's connection error, within ``timeout`` (a hang is a TimeoutError)."""
+
+    async def attempt() -> None:
+        producer = AIOKafkaProducer(**settings.kafka_client_options(), request_timeout_ms=5000)
+        try:
+            await asyncio.wait_for(producer.start(), timeout)
+        finally:
+            await producer.stop()
+
+    with pytest.raises(KafkaConnectionError, match="Unable to bootstrap"):
+        asyncio.run(attempt())
+
+
+def make_untrusted_client_cert(directory: Path) -> tuple[Path, Path]:
+    """A client certificate from another CA (with the broker's CA's subject and the client's subject, other keys)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ca, ca_key = directory / "other-ca.pem", directory / "other-ca.key"
+    cert, key, csr = directory / "client.pem", directory / "client.key", directory / "client.csr"
+    ext = directory / "client.ext"
+    ext.write_text("extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for cmd in (
+        ["req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-subj", "/CN=streams local broker CA", "-days", "2"],
+        ["req", "-new", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=streams local client"],
+        ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-set_serial", "7", "-days", "2",
+         "-extfile", ext, "-out", cert],
+    ):  # fmt: skip
+        subprocess.run(["openssl", *map(str, cmd)], check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    return cert, key
+
+
+def test_mtls_round_trip_with_the_client_certificate(secure_broker: dict[str, str], unique: str) -> None:
+    """A producer and a consumer in a group, both presenting the broker script's client certificate."""
+    settings = Settings.from_env(client_env(secure_broker, "MTLS", host="localhost"))
+    topic = f"{unique}.mtls"
+
+    async def round_trip() -> bytes:
+        producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, b"over mutual TLS", key=b"k")
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(
+            topic,
+            **settings.kafka_client_options(),
+            group_id=f"{unique}-group",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        try:
+            message = await asyncio.wait_for(consumer.getone(), 60)
+            await consumer.commit()
+        finally:
+            await consumer.stop()
+        return bytes(message.value or b"")
+
+    assert asyncio.run(round_trip()) == b"over mutual TLS"
+
+
+def test_mtls_without_a_client_certificate_is_refused(secure_broker: dict[str, str]) -> None:
+    env = client_env(secure_broker, "MTLS", host="localhost")
+    del env["KAFKA_SSL_CERTFILE"], env["KAFKA_SSL_KEYFILE"]
+    bare = Settings.from_env(env)
+    producer_start_fails(bare)
+    # the reason, on a bare connection with the same context: the broker's TLS alert, at once
+    port = secure_broker["KAFKA_MTLS_PORT"]
+    with pytest.raises(ssl.SSLError, match="ALERT_BAD_CERTIFICATE"):
+        api_versions_over_tls(bare.kafka_client_options()["ssl_context"], port)
+    # the same client is welcome on the listener that asks for no certificate, and with the certificate here
+    assert api_versions_over_tls(bare.kafka_client_options()["ssl_context"], secure_broker["KAFKA_SSL_PORT"]) == 11
+    with_cert = Settings.from_env(client_env(secure_broker, "MTLS", host="localhost"))
+    assert api_versions_over_tls(with_cert.kafka_client_options()["ssl_context"], port) == 11
+
+
+def test_mtls_refuses_a_client_certificate_from_another_ca(secure_broker: dict[str, str], tmp_path: Path) -> None:
+    cert, key = make_untrusted_client_cert(tmp_path / "untrusted")
+    env = client_env(secure_broker, "MTLS", host="localhost")
+    env.update(KAFKA_SSL_CERTFILE=str(cert), KAFKA_SSL_KEYFILE=str(key))
+    untrusted = Settings.from_env(env)
+    producer_start_fails(untrusted)
+    with pytest.raises(ssl.SSLError, match="ALERT_CERTIFICATE_UNKNOWN"):  # Java's alert for a chain it cannot verify
+        api_versions_over_tls(untrusted.kafka_client_options()["ssl_context"], secure_broker["KAFKA_MTLS_PORT"])
+
+
+def test_faust_presents_the_client_certificate(secure_broker: dict[str, str]) -> None:
+    """The context the worker's Faust clients get carries KAFKA_SSL_CERTFILE/KEYFILE: the MTLS listener answers it."""
+    from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
+
+    from streams.app import _credentials
+
+    auth = credentials_to_aiokafka_auth(_credentials(Settings.from_env(client_env(secure_broker, "MTLS"))))
+    assert auth["security_protocol"] == "SSL"
+    assert auth["ssl_context"].check_hostname
+    assert api_versions_over_tls(auth["ssl_context"], secure_broker["KAFKA_MTLS_PORT"], host="127.0.0.1") == 11
+
+
 # ---------------------------------------------------------------------------------------------- a worker
 
 
@@ -215,6 +353,7 @@ def test_faust_is_given_the_configured_protocol_and_mechanism(
         ("SASL_PLAINTEXT", "SCRAM-SHA-512", "127.0.0.1"),
         ("SSL", None, "localhost"),
         ("SASL_SSL", "SCRAM-SHA-256", "localhost"),
+        ("MTLS", None, "localhost"),
     ],
 )
 def test_worker_end_to_end(
@@ -227,8 +366,6 @@ def test_worker_end_to_end(
 ) -> None:
     """A client produces over the secured listener; the worker (Faust and its own clients) consumes, processes and
     produces there; the output is read back on the plaintext listener. No secret in the log or /metrics."""
-    from aiokafka import AIOKafkaProducer
-
     env = {**worker_env, **client_env(secure_broker, protocol, mechanism, host=host)}
     settings = Settings.from_env(env)
     worker: WorkerProcess = start_worker(env, name=f"{protocol}-{mechanism}-worker")
@@ -252,7 +389,9 @@ def test_worker_end_to_end(
     worker.stop()
     log = worker.log_path.read_text(errors="replace")
     broker_log = Path(secure_broker["BROKER_LOG"]).read_text(errors="replace")
-    for secret in SECRETS:
+    client_key = Path(secure_broker["CLIENT_KEY"]).read_text().splitlines()[1]  # a line of the key's material
+    keystore_password = (Path(secure_broker["CA_FILE"]).parent / "keystore.pass").read_text().strip()
+    for secret in [*SECRETS, client_key, keystore_password]:
         assert secret.encode() not in metrics
         assert secret not in log
         assert secret not in broker_log

@@ -1,3 +1,6 @@
+import shutil
+import ssl
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -80,3 +83,78 @@ def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         settings.partitions = 3  # type: ignore[misc]
     assert settings.with_(partitions=3).partitions == 3
+
+
+def test_a_key_without_its_certificate_is_refused() -> None:
+    with pytest.raises(ConfigError, match="KAFKA_SSL_KEYFILE needs KAFKA_SSL_CERTFILE"):
+        Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_SSL_KEYFILE": "/tmp/client.key"})
+
+
+# ---------------------------------------------------------------------------------------------- client certificates
+
+
+def _self_signed(directory: Path, name: str, san: str | None = None) -> tuple[Path, Path]:
+    """A throwaway EC key and self-signed certificate made by openssl (no CA: each one trusts itself)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make test certificates")
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    extra = ["-addext", f"subjectAltName={san}"] if san else []
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-subj", f"/CN=streams unit {name}", "-days", "1", *extra],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def _server_sees(client: ssl.SSLContext, server: ssl.SSLContext) -> dict[str, object]:
+    """A TLS handshake in memory between the two contexts; the client certificate the server verified."""
+    client_in, client_out, server_in, server_out = (ssl.MemoryBIO() for _ in range(4))
+    ends = [
+        client.wrap_bio(client_in, client_out, server_hostname="localhost"),
+        server.wrap_bio(server_in, server_out, server_side=True),
+    ]
+    pending = list(ends)
+    for _ in range(10):  # TLS 1.3 needs three flights; the bound only guards against a loop that never ends
+        for end in list(pending):
+            try:
+                end.do_handshake()
+                pending.remove(end)
+            except ssl.SSLWantReadError:
+                pass
+        server_in.write(client_out.read())
+        client_in.write(server_out.read())
+        if not pending:
+            break
+    assert not pending, "the handshake did not finish"
+    return ends[1].getpeercert() or {}
+
+
+def test_the_client_certificate_reaches_aiokafka_and_faust(tmp_path: Path) -> None:
+    """KAFKA_SSL_CERTFILE/KEYFILE are loaded into the context aiokafka and Faust get, and presented when asked."""
+    from streams.app import _credentials
+
+    server_cert, server_key = _self_signed(tmp_path, "server", san="DNS:localhost")
+    client_cert, client_key = _self_signed(tmp_path, "client")
+    _, other_key = _self_signed(tmp_path, "other")
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(server_cert, server_key)
+    server.verify_mode = ssl.CERT_REQUIRED  # as a broker with ssl.client.auth=required
+    server.load_verify_locations(client_cert)
+    env = {
+        "KAFKA_SECURITY_PROTOCOL": "SSL",
+        "KAFKA_SSL_CAFILE": str(server_cert),
+        "KAFKA_SSL_CERTFILE": str(client_cert),
+        "KAFKA_SSL_KEYFILE": str(client_key),
+    }
+    settings = Settings.from_env(env)
+    for context in (settings.kafka_client_options()["ssl_context"], _credentials(settings).context):
+        assert context.check_hostname
+        peer = _server_sees(context, server)
+        assert peer["subject"] == ((("commonName", "streams unit client"),),)
+    # without a certificate the server's verdict is a refusal; a key that is not the certificate's fails at once
+    bare = Settings.from_env({k: v for k, v in env.items() if k not in {"KAFKA_SSL_CERTFILE", "KAFKA_SSL_KEYFILE"}})
+    with pytest.raises(ssl.SSLError, match="PEER_DID_NOT_RETURN_A_CERTIFICATE"):
+        _server_sees(bare.kafka_client_options()["ssl_context"], server)
+    with pytest.raises(ssl.SSLError, match="KEY_VALUES_MISMATCH"):
+        settings.with_(ssl_keyfile=other_key).kafka_client_options()
