@@ -17,6 +17,7 @@ before a word; Russian names and ``*`` stems may take an ending; nothing matches
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -82,6 +83,10 @@ class Hit(NamedTuple):  # a tuple: built about a hundred times per article, twic
     lang: str = ""  # the language whose term list the matched spelling came from
 
 
+CAPITALS_WINDOW = 24  # characters either side of a short form that tell a headline in capitals
+_LOWERCASE = re.compile(r"[a-zà-ÿа-яё]")
+
+
 @dataclass
 class Lexicon:
     entities: dict[str, Entity] = field(default_factory=dict)
@@ -89,6 +94,8 @@ class Lexicon:
     version: str = ""
     _automaton: Any = None
     _title_automaton: Any = None  # title-only terms; None when there are none
+    _abbreviations: dict[str, str] = field(default_factory=dict)  # "US" -> "United States"
+    _abbreviation_pattern: re.Pattern[str] | None = None
 
     # ------------------------------------------------------------------------------------------ building
 
@@ -153,18 +160,53 @@ class Lexicon:
             for lang, words in (item.get("terms") or {}).items():
                 for word in words or []:
                     _insert(target, str(word), signal_id, False, lang)
+        lexicon._abbreviations = {str(k): str(v) for k, v in (entity_data.get("abbreviations") or {}).items()}
+        if lexicon._abbreviations:
+            forms = "|".join(re.escape(k) for k in sorted(lexicon._abbreviations, key=len, reverse=True))
+            # not followed by a letter, "$" or ".x" ("UNHCR", "US$", "U.S."), may be followed by "-based" or
+            # "'s"; the character before is checked in ``expand_abbreviations`` (a leading look-behind would
+            # cost the search its literal prefix and make it several times slower)
+            lexicon._abbreviation_pattern = re.compile(rf"(?:{forms})(?![\w$]|\.\w)")
         automaton.make_automaton()
         lexicon._automaton = automaton
         if len(title_automaton):
             title_automaton.make_automaton()
             lexicon._title_automaton = title_automaton
         digest = hashlib.sha256(
-            repr((sorted(lexicon.entities), sorted(lexicon.signals), len(automaton), len(title_automaton))).encode()
+            repr(
+                (
+                    sorted(lexicon.entities),
+                    sorted(lexicon.signals),
+                    len(automaton),
+                    len(title_automaton),
+                    sorted(lexicon._abbreviations.items()),
+                )
+            ).encode()
         ).hexdigest()[:10]
         lexicon.version = f"{entity_data.get('version', 0)}.{signal_data.get('version', 0)}-{digest}"
         return lexicon
 
     # ------------------------------------------------------------------------------------------ matching
+
+    def expand_abbreviations(self, text: str) -> str:
+        """Capitalised short forms ("US", "UN", "EU") written out, before folding makes "US" the word "us".
+
+        Case-sensitive and whole-word; left alone among words written in capitals ("LET US TALK").
+        """
+        pattern = self._abbreviation_pattern
+        if pattern is None or pattern.search(text) is None:
+            return text
+
+        def written_out(match: re.Match[str]) -> str:
+            start = match.start()
+            if start and (text[start - 1].isalnum() or text[start - 1] in "._$"):
+                return match.group(0)  # the end of a longer word or of "U.S."
+            around = text[max(0, start - CAPITALS_WINDOW) : match.end() + CAPITALS_WINDOW]
+            if _LOWERCASE.search(around) is None:
+                return match.group(0)  # capitals all around: a shouted headline, not an abbreviation
+            return self._abbreviations[match.group(0)]
+
+        return pattern.sub(written_out, text)
 
     def find(self, folded: str, *, title: bool = False) -> list[Hit]:
         """Entity and signal hits in folded text; overlapping hits of one kind keep the longest.

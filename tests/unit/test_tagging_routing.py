@@ -92,3 +92,35 @@ def test_every_decision_says_why() -> None:
     assert any(s["topic"] == "embassy" for s in why["diplomacy"]["signals"])
     assert decision["rules_version"]
     assert 0 <= decision["confidence"] <= 1
+
+
+def entity_ids(title: str, body: str = "") -> set[str]:
+    from streams.tagging.tagger import tag
+
+    return {e["id"] for e in tag(title, body)["entities"]}
+
+
+@pytest.mark.parametrize(
+    ("title", "expected", "absent"),
+    [
+        ("US and Jordan discuss border crossings", {"country.US"}, set()),
+        ("Officials say US-based charity reopened its office", {"country.US"}, set()),
+        ("EU foreign ministers meet on refugee returns", {"organisation.european_union"}, set()),
+        ("UK envoy travels to the region", {"country.GB"}, set()),
+        ("UN convoy reaches the camp", {"organisation.united_nations"}, set()),
+        ("Les ministres de l'UE se réunissent", {"organisation.european_union"}, set()),
+        ("Let us talk about the weather", set(), {"country.US"}),
+        ("LET US TALK ABOUT THE WEATHER", set(), {"country.US"}),  # a headline in capitals
+        ("UNHCR opens a new office", set(), {"organisation.united_nations"}),
+        ("Prices quoted in US$ rose", set(), {"country.US"}),
+    ],
+)
+def test_capitalised_short_forms_are_read_as_names(title: str, expected: set[str], absent: set[str]) -> None:
+    found = entity_ids(title)
+    assert expected <= found
+    assert not (absent & found)
+
+
+def test_a_statement_by_the_us_about_syria_is_diplomacy() -> None:
+    decision = decide("US urges all parties in Syria to return to talks")
+    assert decision["route"] == "syria_diplomacy"
