@@ -71,7 +71,7 @@ def _credentials(settings: Settings) -> Any:
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     """The worker's Faust app with its agents, table and web views."""
-    metrics = metrics or build_metrics()
+    metrics = metrics or build_metrics(process=True)
     shorten_fetch_wait(FETCH_WAIT_MS)
     drop_stale_batches()  # see faust_tuning: stale records after a rebalance lost messages
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust does not create the parent itself

@@ -173,7 +173,7 @@ def _ingest(settings: Settings, feeds_path: Path, once: bool, metrics_port: int 
     from .metrics import build_metrics
 
     feeds = load_feeds(feeds_path)
-    metrics = build_metrics()
+    metrics = build_metrics(process=True)
     if metrics_port is not None:
         start_http_server(metrics_port, addr=settings.web_host, registry=metrics.registry)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector, ProcessCollector
 
 __all__ = ["Metrics", "build_metrics"]
 
@@ -41,8 +41,15 @@ class Metrics:
     worker_ready: Gauge
 
 
-def build_metrics(registry: CollectorRegistry | None = None, namespace: str = "streams") -> Metrics:
+def build_metrics(
+    registry: CollectorRegistry | None = None, namespace: str = "streams", *, process: bool = False
+) -> Metrics:
+    """The metrics on ``registry`` (a fresh one by default). ``process=True`` (the worker and the poller) adds
+    the standard ``process_*`` series (resident memory, CPU seconds, open files) and ``python_info``."""
     registry = registry if registry is not None else CollectorRegistry()
+    if process:
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
     metrics = Metrics(
         registry=registry,
         received=Counter(

@@ -24,3 +24,12 @@ def test_metrics_on_a_fresh_registry_follow_the_conventions() -> None:
             assert family.name.startswith("streams_")
     # a second factory call on another registry does not collide
     build_metrics(CollectorRegistry())
+
+
+def test_process_metrics_are_there_when_asked_for() -> None:
+    registry = CollectorRegistry()
+    build_metrics(registry, process=True)
+    text = generate_latest(registry).decode()
+    assert "process_resident_memory_bytes" in text
+    assert "process_cpu_seconds_total" in text
+    assert "process_resident_memory_bytes" not in generate_latest(build_metrics(CollectorRegistry()).registry).decode()

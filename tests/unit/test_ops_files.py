@@ -57,7 +57,8 @@ def test_dashboard_panels_query_our_metrics() -> None:
     assert dashboard["uid"] == "streams-overview"
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
     assert len(exprs) >= 15
-    assert all("streams_" in e for e in exprs)
+    assert all("streams_" in e or 'job="streams-worker"' in e for e in exprs)  # ours, or the worker's process
     titles = " ".join(p["title"].lower() for p in dashboard["panels"])
-    for topic in ("throughput", "routed", "duplicate", "dead letters", "latency", "lag", "feed", "review"):
+    topics = ("throughput", "routed", "duplicate", "dead letters", "latency", "lag", "feed", "review", "memory", "cpu")
+    for topic in topics:
         assert topic in titles, topic
