@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+__all__ = ["build", "main"]
+
 
 def build() -> Any:
     import faust

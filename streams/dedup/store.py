@@ -4,8 +4,10 @@ In the worker the index runs over a Faust table kept in RocksDB (rocksdict) and 
 topic; ``rocksdb_options`` gives that table its sizes. Faust's defaults suit a machine of its own: a 2 GB
 block cache and three 64 MB write buffers for *each* table partition's database, so a worker's memory would
 grow with its state towards gigabytes. Here the cache is bounded (``STREAMS_DEDUP_CACHE_MB``) and the write
-buffers are two of 16 MB. ``RocksMapping`` (benchmarks, offline runs) opens its database with exactly the
-same options, through Faust's own option builder, so its memory numbers hold for the worker.
+buffers are two of 16 MB, per database: all dedup state is in one partition (``DEDUP_KEY``), so the other
+partitions' databases stay empty and the bound holds for the worker. ``RocksMapping`` (benchmarks, offline
+runs) opens its database with exactly the same options, through Faust's own option builder, so its memory
+numbers hold for the worker.
 """
 
 from __future__ import annotations

@@ -87,7 +87,8 @@ def detect_language(text: str, hint: str | None = None) -> tuple[str, float]:
         return ("ru", round(letters / max(1, sum(counts.values())), 3))
     if script == "hebrew":
         return ("he", round(letters / max(1, sum(counts.values())), 3))
-    if script == "arabic" and letters >= SHORT_SAMPLE // 2 and not _NOT_ARABIC_ONLY.search(sample):
+    arabic_only = hint not in ("fa", "ur", "ku")  # Persian typed with Arabic ي and ك: let lingua and the hint decide
+    if script == "arabic" and arabic_only and letters >= SHORT_SAMPLE // 2 and not _NOT_ARABIC_ONLY.search(sample):
         return ("ar", round(letters / max(1, sum(counts.values())), 3))
     candidates = ARABIC_SCRIPT if script == "arabic" else LATIN_SCRIPT
     values = _detector(candidates).compute_language_confidence_values(sample[:LINGUA_SAMPLE])

@@ -83,8 +83,9 @@ class Hit(NamedTuple):  # a tuple: built about a hundred times per article, twic
     lang: str = ""  # the language whose term list the matched spelling came from
 
 
-CAPITALS_WINDOW = 24  # characters either side of a short form that tell a headline in capitals
-_LOWERCASE = re.compile(r"[a-zà-ÿа-яё]")
+NEIGHBOUR_CHARS = 40  # how far to look for the words either side of a short form
+_LAST_WORD = re.compile(r"(\w+)\W*$")
+_FIRST_WORD = re.compile(r"\W*(\w+)")
 
 
 @dataclass
@@ -191,19 +192,23 @@ class Lexicon:
     def expand_abbreviations(self, text: str) -> str:
         """Capitalised short forms ("US", "UN", "EU") written out, before folding makes "US" the word "us".
 
-        Case-sensitive and whole-word; left alone among words written in capitals ("LET US TALK").
+        Case-sensitive and whole-word; left alone next to a word written in capitals ("LET US TALK").
         """
         pattern = self._abbreviation_pattern
         if pattern is None or pattern.search(text) is None:
             return text
 
+        def shouted(word: str) -> bool:
+            return len(word) > 1 and word.isupper() and word not in self._abbreviations
+
         def written_out(match: re.Match[str]) -> str:
-            start = match.start()
+            start, end = match.start(), match.end()
             if start and (text[start - 1].isalnum() or text[start - 1] in "._$"):
                 return match.group(0)  # the end of a longer word or of "U.S."
-            around = text[max(0, start - CAPITALS_WINDOW) : match.end() + CAPITALS_WINDOW]
-            if _LOWERCASE.search(around) is None:
-                return match.group(0)  # capitals all around: a shouted headline, not an abbreviation
+            before = _LAST_WORD.search(text, max(0, start - NEIGHBOUR_CHARS), start)
+            after = _FIRST_WORD.match(text, end, end + NEIGHBOUR_CHARS)
+            if (before and shouted(before.group(1))) or (after and shouted(after.group(1))):
+                return match.group(0)  # a headline in capitals, not an abbreviation
             return self._abbreviations[match.group(0)]
 
         return pattern.sub(written_out, text)

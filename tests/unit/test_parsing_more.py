@@ -106,7 +106,8 @@ def test_a_declared_language_wins_on_a_short_headline(accuracy: str) -> None:
 
     langid.set_accuracy(accuracy)
     try:
-        code, confidence = detect_language("Car bomb kills four near the capital", hint="en")
+        # the trigram models alone take this for French (0.75); the feed says English
+        code, confidence = detect_language("Minister meets envoy in Paris", hint="en")
         assert code == "en"
         assert 0 < confidence <= 1
         assert detect_language("Dışişleri Bakanı Şam'da görüştü", hint="en")[0] == "tr"  # ruled out: no override

@@ -111,6 +111,9 @@ def entity_ids(title: str, body: str = "") -> set[str]:
         ("Les ministres de l'UE se réunissent", {"organisation.european_union"}, set()),
         ("Let us talk about the weather", set(), {"country.US"}),
         ("LET US TALK ABOUT THE WEATHER", set(), {"country.US"}),  # a headline in capitals
+        ("LET US TALK: an op-ed", set(), {"country.US"}),
+        ("US EU talks resume", {"country.US", "organisation.european_union"}, set()),
+        ("قال مسؤول في US إن المحادثات مستمرة", {"country.US"}, set()),  # no case in the script around it
         ("UNHCR opens a new office", set(), {"organisation.united_nations"}),
         ("Prices quoted in US$ rose", set(), {"country.US"}),
     ],
@@ -124,3 +127,10 @@ def test_capitalised_short_forms_are_read_as_names(title: str, expected: set[str
 def test_a_statement_by_the_us_about_syria_is_diplomacy() -> None:
     decision = decide("US urges all parties in Syria to return to talks")
     assert decision["route"] == "syria_diplomacy"
+
+
+def test_a_short_form_can_be_the_speaker_of_a_quoted_headline() -> None:
+    from streams.tagging.tagger import tag
+
+    clauses = tag("UN envoy: talks on Syria must resume", "")["headline"]
+    assert [c["speakers"] for c in clauses] == [["organisation.united_nations"]]
