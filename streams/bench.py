@@ -16,7 +16,7 @@ from .record import Article
 from .routing import load_rules
 from .tagging.lexicon import default_lexicon
 
-__all__ = ["bench_parse", "bench_tag_route"]
+__all__ = ["bench_dedup", "bench_parse", "bench_tag_route", "memory_mb", "run_bench"]
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 _FORMATS = {
@@ -82,9 +82,10 @@ def run_bench(stage: str, articles: int = 100_000, cache_mb: int = 64) -> dict[s
     return out
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def memory_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
+    """A memory figure of a process from Linux ``/proc`` (``VmRSS`` resident now, ``VmHWM`` its peak), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -115,7 +116,7 @@ def bench_dedup(
     from .record import Source
 
     warm_up()
-    rss_before = _rss_mb()
+    rss_before = memory_mb()
     rng = random.Random(7)
     vocabulary = [f"w{i}" for i in range(50_000)]
     workdir = Path(tempfile.mkdtemp(prefix="dedup-bench-", dir=path))

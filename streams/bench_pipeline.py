@@ -30,6 +30,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from .bench import memory_mb
 from .kafka_admin import ensure_topics
 from .localrun import drain, expected_outputs, free_port, start_worker, wait_ready
 from .pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
@@ -115,10 +116,7 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return memory_mb(pid, "VmHWM")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -134,6 +132,12 @@ def _rate(records: list[Any]) -> float:
     """Messages per second from the broker timestamps of the first and last output."""
     stamps = [r.timestamp for r in records]
     return (len(stamps) - 1) / max((max(stamps) - min(stamps)) / 1000, 0.001) if len(stamps) > 1 else 0.0
+
+
+def _until_last_output(records: list[Any], started: float) -> float:
+    """Seconds from ``started`` (epoch) to the broker timestamp of the last output: the reader's own delay
+    (seconds on a busy 2-core machine) is not counted, as it is not for the pass-throughs (``_rate``)."""
+    return max(max((r.timestamp for r in records), default=0) / 1000 - started, 0.001)
 
 
 def _pipeline_settings(base: Settings, workdir: Path) -> Settings:
@@ -164,9 +168,7 @@ def _drain_backlog(
         asyncio.run(_publish(settings, settings.topics.raw, messages))
         records = asyncio.run(drain(settings, list(settings.topics.outputs()), expected, timeout=1800))
         cpu = _cpu_seconds(worker.pid) - cpu_before  # includes the drain's last poll: a little high
-        # from publishing to the last output's broker timestamp: the reader's own delay is not counted, as
-        # it is not for the pass-throughs (``_rate``)
-        elapsed = max(max(r.timestamp for r in records) / 1000 - started, 0.001)
+        elapsed = _until_last_output(records, started)
     except BaseException:
         _stop(worker)
         raise

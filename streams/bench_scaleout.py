@@ -14,7 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .bench_pipeline import _cpu_seconds, _messages, _peak_rss_mb, _publish
+from .bench_pipeline import _cpu_seconds, _messages, _peak_rss_mb, _publish, _until_last_output
 from .kafka_admin import ensure_topics
 from .localrun import drain, expected_outputs, free_port, start_worker, wait_ready
 from .settings import Settings
@@ -51,8 +51,7 @@ def bench_scaleout(
             started, cpu_before = time.time(), sum(_cpu_seconds(p.pid) for _, p, _ in workers)
             asyncio.run(_publish(settings, settings.topics.raw, messages))
             records = asyncio.run(drain(settings, list(settings.topics.outputs()), expected, timeout=1800))
-            # to the last output's broker timestamp, as in the pipeline bench (the reader lags on a busy machine)
-            elapsed = max(max((r.timestamp for r in records), default=0) / 1000 - started, 0.001)
+            elapsed = _until_last_output(records, started)
             if len(records) < expected:
                 raise RuntimeError(f"{count} worker(s): {len(records)} of {expected} outputs within the timeout")
             results[f"{count} worker(s) articles/s"] = len(records) / elapsed

@@ -17,7 +17,6 @@ before a word; Russian names and ``*`` stems may take an ending; nothing matches
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -27,6 +26,7 @@ import ahocorasick
 import yaml
 
 from ..textnorm import fold, has_arabic_script
+from .shortforms import ShortForms
 
 __all__ = ["Entity", "Hit", "Lexicon", "Signal", "default_lexicon"]
 
@@ -83,11 +83,6 @@ class Hit(NamedTuple):  # a tuple: built about a hundred times per article, twic
     lang: str = ""  # the language whose term list the matched spelling came from
 
 
-NEIGHBOUR_CHARS = 40  # how far to look for the words either side of a short form
-_LAST_WORD = re.compile(r"(\w+)\W*$")
-_FIRST_WORD = re.compile(r"\W*(\w+)")
-
-
 @dataclass
 class Lexicon:
     entities: dict[str, Entity] = field(default_factory=dict)
@@ -95,8 +90,7 @@ class Lexicon:
     version: str = ""
     _automaton: Any = None
     _title_automaton: Any = None  # title-only terms; None when there are none
-    _abbreviations: dict[str, str] = field(default_factory=dict)  # "US" -> "United States"
-    _abbreviation_pattern: re.Pattern[str] | None = None
+    short_forms: ShortForms = field(default_factory=lambda: ShortForms({}))  # "US" -> "United States"
 
     # ------------------------------------------------------------------------------------------ building
 
@@ -161,13 +155,7 @@ class Lexicon:
             for lang, words in (item.get("terms") or {}).items():
                 for word in words or []:
                     _insert(target, str(word), signal_id, False, lang)
-        lexicon._abbreviations = {str(k): str(v) for k, v in (entity_data.get("abbreviations") or {}).items()}
-        if lexicon._abbreviations:
-            forms = "|".join(re.escape(k) for k in sorted(lexicon._abbreviations, key=len, reverse=True))
-            # not followed by a letter, "$" or ".x" ("UNHCR", "US$", "U.S."), may be followed by "-based" or
-            # "'s"; the character before is checked in ``expand_abbreviations`` (a leading look-behind would
-            # cost the search its literal prefix and make it several times slower)
-            lexicon._abbreviation_pattern = re.compile(rf"(?:{forms})(?![\w$]|\.\w)")
+        lexicon.short_forms = ShortForms(entity_data.get("abbreviations") or {})
         automaton.make_automaton()
         lexicon._automaton = automaton
         if len(title_automaton):
@@ -180,7 +168,7 @@ class Lexicon:
                     sorted(lexicon.signals),
                     len(automaton),
                     len(title_automaton),
-                    sorted(lexicon._abbreviations.items()),
+                    sorted(lexicon.short_forms.names.items()),
                 )
             ).encode()
         ).hexdigest()[:10]
@@ -188,30 +176,6 @@ class Lexicon:
         return lexicon
 
     # ------------------------------------------------------------------------------------------ matching
-
-    def expand_abbreviations(self, text: str) -> str:
-        """Capitalised short forms ("US", "UN", "EU") written out, before folding makes "US" the word "us".
-
-        Case-sensitive and whole-word; left alone next to a word written in capitals ("LET US TALK").
-        """
-        pattern = self._abbreviation_pattern
-        if pattern is None or pattern.search(text) is None:
-            return text
-
-        def shouted(word: str) -> bool:
-            return len(word) > 1 and word.isupper() and word not in self._abbreviations
-
-        def written_out(match: re.Match[str]) -> str:
-            start, end = match.start(), match.end()
-            if start and (text[start - 1].isalnum() or text[start - 1] in "._$"):
-                return match.group(0)  # the end of a longer word or of "U.S."
-            before = _LAST_WORD.search(text, max(0, start - NEIGHBOUR_CHARS), start)
-            after = _FIRST_WORD.match(text, end, end + NEIGHBOUR_CHARS)
-            if (before and shouted(before.group(1))) or (after and shouted(after.group(1))):
-                return match.group(0)  # a headline in capitals, not an abbreviation
-            return self._abbreviations[match.group(0)]
-
-        return pattern.sub(written_out, text)
 
     def find(self, folded: str, *, title: bool = False) -> list[Hit]:
         """Entity and signal hits in folded text; overlapping hits of one kind keep the longest.

@@ -21,9 +21,9 @@ BODY_CHARS = 20_000  # what matching reads of a body; the lead carries the story
 
 def tag(title: str, body: str, lexicon: Lexicon | None = None) -> dict[str, Any]:
     lexicon = lexicon or default_lexicon()
-    title = lexicon.expand_abbreviations(title)  # "US says ..." -> "United States says ...", before folding
+    title = lexicon.short_forms.expand(title)  # "US says ..." -> "United States says ...", before folding
     title_key = fold(title)
-    body_key = fold(lexicon.expand_abbreviations(body[:BODY_CHARS]))
+    body_key = fold(lexicon.short_forms.expand(body[:BODY_CHARS]))
     # folded text has single spaces and none at the ends: words are spaces plus one
     words = sum(text.count(" ") + 1 for text in (title_key, body_key) if text)
     entities: dict[str, dict[str, Any]] = {}
