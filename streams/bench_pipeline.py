@@ -1,7 +1,8 @@
 """``python -m streams bench --stage pipeline``: the whole pipeline on the real broker, against pass-throughs.
 
-Three runs over the same broker and the same N raw messages (a mix of Arabic and English JSON articles, RSS
-feeds, HTML pages and scraped text, 30% of them exact re-sends):
+Three runs over the same broker and the same N raw messages (``bench_mix``: Arabic and English JSON articles,
+RSS and Atom feeds, HTML pages and scraped text; most of them new stories, 20% exact re-sends, 10% syndicated
+copies):
 
 1. **pipeline**: one ``streams worker`` drains the messages (published at once when it is ready), three times on
    fresh topics: articles/s as the median and the range (runs of the same input differ by up to a third on
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -31,6 +31,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from .bench import memory_mb
+from .bench_mix import bench_messages
 from .kafka_admin import ensure_topics
 from .localrun import drain, expected_outputs, free_port, start_worker, wait_ready
 from .pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
@@ -39,48 +40,7 @@ from .settings import Settings
 
 __all__ = ["bench_pipeline"]
 
-SAMPLES = Path(__file__).resolve().parent / "samples"
 SETTLE_SECONDS = 2.0  # after the worker reports ready: let its group's first rebalance finish
-
-
-def _messages(n: int, seed: int = 11) -> list[tuple[bytes, bytes, str]]:
-    """(key, payload, content type) — distinct articles, with 30% exact re-sends."""
-    rng = random.Random(seed)
-    atom = (SAMPLES / "arabic-news.atom").read_bytes()
-    rss = (SAMPLES / "syria-diplomacy.rss").read_bytes()
-    html = (SAMPLES / "envoy-visit.html").read_text()
-    text = (SAMPLES / "scraped-page.txt").read_text()
-    api = orjson.loads((SAMPLES / "api-articles.json").read_bytes())["articles"]
-    arabic = [line for line in text.splitlines() if len(line) > 80]
-    out: list[tuple[bytes, bytes, str]] = []
-    for i in range(n):
-        if out and rng.random() < 0.3:
-            out.append(rng.choice(out))
-            continue
-        kind = i % 10
-        if kind == 0:
-            out.append(
-                (
-                    f"f{i}".encode(),
-                    rss.replace(b"levant-wire.example/", f"w{i}.example/".encode()),
-                    "application/rss+xml",
-                )
-            )
-        elif kind == 1:
-            out.append((f"a{i}".encode(), atom.replace(b"<id>", f"<id>{i}-".encode()), "application/atom+xml"))
-        elif kind == 2:
-            page = html.replace("un-envoy-damascus-visit", f"visit-{i}").replace("</h1>", f" ({i})</h1>")
-            out.append((f"h{i}".encode(), page.encode(), "text/html"))
-        elif kind < 6:
-            item = dict(rng.choice(api))
-            item["url"] = f"https://api{i}.example/a"
-            item["title"] = f"{item['title']} ({i})"
-            out.append((f"j{i}".encode(), orjson.dumps(item), "application/json"))
-        else:
-            body = " ".join(rng.sample(arabic, k=min(3, len(arabic))))
-            doc = {"title": f"تقرير رقم {i}", "body": f"{body} {i}", "url": f"https://ar{i}.example/n"}
-            out.append((f"t{i}".encode(), orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS), "application/json"))
-    return out
 
 
 async def _publish(
@@ -180,7 +140,7 @@ def _drain_backlog(
 
 def _latency(settings: Settings, rate: float, already: int) -> dict[str, float]:
     """End-to-end latency with raw messages published at ``rate`` to a running worker."""
-    fresh = _messages(max(200, min(int(rate * 20), 20_000)), seed=99)
+    fresh = bench_messages(max(200, min(int(rate * 20), 20_000)), seed=99)
     fresh_expected = expected_outputs((v, c) for _, v, c in fresh)
     send_started_ms = int(time.time() * 1000)
     asyncio.run(_publish(settings, settings.topics.raw, fresh, rate=rate))
@@ -233,7 +193,7 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
     """The pipeline drained ``repeats`` times (median and range), latency, memory and the pass-throughs."""
     workdir = workdir or Path(".streams-data") / f"bench-{uuid.uuid4().hex[:6]}"
     workdir.mkdir(parents=True, exist_ok=True)
-    messages = _messages(n)
+    messages = bench_messages(n)
     expected = expected_outputs((value, content_type) for _, value, content_type in messages)
     results: dict[str, float] = {"raw messages": n, "articles": expected}
 

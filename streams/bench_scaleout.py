@@ -14,7 +14,8 @@ import time
 import uuid
 from pathlib import Path
 
-from .bench_pipeline import _cpu_seconds, _messages, _peak_rss_mb, _publish, _until_last_output
+from .bench_mix import bench_messages
+from .bench_pipeline import _cpu_seconds, _peak_rss_mb, _publish, _until_last_output
 from .kafka_admin import ensure_topics
 from .localrun import drain, expected_outputs, free_port, start_worker, wait_ready
 from .settings import Settings
@@ -27,7 +28,7 @@ SETTLE_SECONDS = 5.0  # after the last worker is ready: let the group's last reb
 def bench_scaleout(
     base: Settings, n: int = 3000, counts: tuple[int, ...] = (1, 2), workdir: Path | None = None
 ) -> dict[str, float]:
-    messages = _messages(n, seed=23)
+    messages = bench_messages(n, seed=23)
     expected = expected_outputs((value, content_type) for _, value, content_type in messages)
     root = workdir or Path(".streams-data") / f"scaleout-{uuid.uuid4().hex[:6]}"
     results: dict[str, float] = {"raw messages": n, "articles": expected}

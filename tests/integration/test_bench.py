@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streams.bench_pipeline import _messages, bench_pipeline
+from streams.bench_mix import bench_messages
+from streams.bench_pipeline import bench_pipeline
 from streams.localrun import expected_outputs
 from streams.settings import Settings
 
 
 def test_pipeline_bench_on_a_small_backlog(bootstrap: str, tmp_path: Path) -> None:
     n = 40
-    expected = expected_outputs((value, content_type) for _, value, content_type in _messages(n))
+    expected = expected_outputs((value, content_type) for _, value, content_type in bench_messages(n))
     results = bench_pipeline(Settings.from_env({"KAFKA_BOOTSTRAP": bootstrap}), n=n, repeats=2, workdir=tmp_path)
 
     assert results["raw messages"] == n
