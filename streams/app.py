@@ -9,7 +9,8 @@ Keys and partitions (why state lives where it is needed):
 - ``news.raw``: any key; parsing is stateless, so raw partitions spread parse work over workers.
 - ``news.articles``: every record carries the same key (``DEDUP_KEY``), so all of them land in one
   partition and the whole dedup index (a Faust table, changelogged, on rocksdict by default) lives with
-  them: every article is compared with every other, and two workers give the same verdicts as one.
+  them: every article is compared with every other, and two workers give the same verdicts as one. The
+  changelog carries the index's records; its candidate lists are rebuilt from them (``dedup.table``).
 - ``news.unique`` and every output topic: keyed by article id, so routing spreads over partitions, a
   replayed article lands where its first copy did, and compaction or consumers can drop repeats by key.
 
@@ -33,6 +34,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from .deadletter import deadletter_headers, error_reason
 from .dedup.index import DedupConfig, DedupIndex
 from .dedup.store import rocksdb_options
+from .dedup.table import DedupTable, LocalLists
 from .faust_tuning import drop_stale_batches, shorten_fetch_wait
 from .health import HealthMonitor
 from .metrics import Metrics, build_metrics
@@ -106,13 +108,18 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     unique = app.topic(topics.unique, value_serializer="raw", key_serializer="raw")
     outputs = {name: app.topic(name, value_serializer="raw", key_serializer="raw") for name in topics.outputs()}
     outputs.update({topics.articles: articles, topics.unique: unique})
-    state = app.Table(
-        "dedup-state",
+    state = DedupTable(
+        app,
+        name="dedup-state",
         default=None,
+        beacon=app.tables.beacon,
         partitions=settings.partitions,
         options=rocksdb_options(settings.dedup_cache_mb) if settings.store == "rocksdb" else None,
     )
-    index = DedupIndex(state, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
+    app.tables.add(state)
+    dedup_config = DedupConfig(ttl_seconds=settings.dedup_ttl_seconds)
+    index = DedupIndex(state, dedup_config, index=LocalLists(state))  # see dedup.table: lists not changelogged
+    state.reindex = lambda lists, key, record: DedupIndex(state, dedup_config, index=lists).reindex(key, record)
     rules = RulesWatcher(settings.rules_path)
     in_force: dict[str, str | None] = {"version": rules.rules.version, "error": None}
     metrics.rules_info.labels(version=rules.rules.version).set(1)

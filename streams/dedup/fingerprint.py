@@ -17,7 +17,7 @@ from datasketch import MinHash
 
 from ..textnorm import fold
 
-__all__ = ["NUM_PERM", "Fingerprint", "fingerprint", "jaccard"]
+__all__ = ["NUM_PERM", "Fingerprint", "band_keys", "fingerprint", "jaccard"]
 
 NUM_PERM = 128
 BANDS = 42  # 42 bands x 3 rows (126 of the 128 values): pairs above ~0.35 Jaccard nearly always meet
@@ -62,13 +62,17 @@ def fingerprint(title: str, body: str) -> Fingerprint:
     """Shingles of the body (the title too when the body is short) and the LSH band keys."""
     text = body if len(body.split()) >= 40 else f"{title}\n{body}"
     shingles = shingle_hashes(text)
+    return Fingerprint(shingles, band_keys(shingles))
+
+
+def band_keys(shingles: frozenset[int]) -> tuple[str, ...]:
+    """The LSH band keys of a set of shingle hashes (none for an empty set)."""
     if not shingles:
-        return Fingerprint(frozenset(), ())
+        return ()
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, permutations=_permutations(), scheme=SCHEME)
     minhash.update_batch(np.fromiter(shingles, dtype=np.uint64, count=len(shingles)))
     values = minhash.hashvalues
-    bands = tuple(f"{band}:{_band_hash(values[band * ROWS : (band + 1) * ROWS].tobytes())}" for band in range(BANDS))
-    return Fingerprint(shingles, bands)
+    return tuple(f"{band}:{_band_hash(values[band * ROWS : (band + 1) * ROWS].tobytes())}" for band in range(BANDS))
 
 
 def jaccard(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> float:

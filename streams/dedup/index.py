@@ -13,10 +13,14 @@ For each article, in order:
    prominent; three across languages, where wording cannot be compared), published within three days and,
    in one language, sharing a little wording, joins that report's story; otherwise it starts its own.
 
-State keys: ``a:<id>`` verdicts, ``u:<hash>`` and ``c:<hash>`` exact keys, ``b:<band>`` candidate lists,
-``s:<id>`` shingles, ``e:<entity>|<entity>`` story candidates and ``m:<id>`` their names, date and language.
-Entries older than the time-to-live (by the articles' own fetch time, so replays get the same answers) are
-ignored and pruned when touched.
+State keys: ``a:<id>`` verdicts, ``u:<hash>`` and ``c:<hash>`` exact keys, ``s:<id>`` shingles and ``m:<id>``
+names, date and language: the **records**, a few per article. From them follow the **lists** that find
+candidates: ``b:<band>`` (articles with that LSH band key, from ``s:``) and ``e:<entity>|<entity>`` (reports
+naming both, from ``m:``), 42 and up to 10 per article. The lists may live in a mapping of their own
+(``index``): the worker keeps them in the table's local store only, so its changelog carries the records
+alone (a few writes an article instead of about 35), and ``reindex`` rebuilds the lists from records
+restored from the changelog. Entries older than the time-to-live (by the articles' own fetch time, so
+replays get the same answers) are ignored and pruned when touched.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from datetime import datetime
 from typing import Any
 
 from ..record import Article
-from .fingerprint import Fingerprint, containment, fingerprint, jaccard
+from .fingerprint import Fingerprint, band_keys, containment, fingerprint, jaccard
 
-__all__ = ["DedupConfig", "DedupIndex", "Verdict"]
+__all__ = ["LIST_PREFIXES", "DedupConfig", "DedupIndex", "Verdict"]
+
+LIST_PREFIXES = ("b:", "e:")  # derived lists: rebuilt from the records, never needed in a changelog
 
 MAX_BAND_ENTRIES = 16  # candidates kept per band key: syndicated copies cluster, they don't pile up
 
@@ -95,12 +101,43 @@ def _epoch(iso: str) -> float:
 
 
 class DedupIndex:
-    def __init__(self, state: MutableMapping[str, Any], config: DedupConfig | None = None) -> None:
+    def __init__(
+        self,
+        state: MutableMapping[str, Any],
+        config: DedupConfig | None = None,
+        index: MutableMapping[str, Any] | None = None,
+    ) -> None:
         self.state = state
         self.config = config or DedupConfig()
+        self.index = state if index is None else index  # where the candidate lists live
+        # what one check has read or written: a band or story list is read to find candidates and again to
+        # append to it, and a candidate's shingles may be read by both steps; in the worker every read is a
+        # RocksDB get and a JSON decode (about half of the state reads were repeats)
+        self._seen: dict[str, Any] = {}
 
     def check(self, article: Article) -> Verdict:
         """The verdict for ``article``, remembering it for the articles that follow."""
+        self._seen.clear()
+        try:
+            return self._check(article)
+        finally:
+            self._seen.clear()
+
+    def reindex(self, key: str, value: Any) -> None:
+        """Add the article of one stored record (``s:`` or ``m:``) to the candidate lists it belongs in, as
+        ``check`` did when it stored the record: rebuilds the lists from records restored elsewhere."""
+        if not value or key[:2] not in ("s:", "m:"):
+            return
+        article_id, stamp = key[2:], value.get("t", 0.0)
+        keys = band_keys(frozenset(value["h"])) if key[:2] == "s:" else _story_keys(set(value["e"]))
+        self._seen.clear()
+        try:
+            for list_key in keys:
+                self._append(f"b:{list_key}" if key[:2] == "s:" else list_key, article_id, stamp)
+        finally:
+            self._seen.clear()
+
+    def _check(self, article: Article) -> Verdict:
         now = _epoch(article.fetched_at)
         origin = _origin_key(article)
         recorded = self._fresh(f"a:{article.id}", now)
@@ -136,7 +173,7 @@ class DedupIndex:
         best_id, best_sim, best_near = None, 0.0, False
         seen: set[str] = set()
         for band in fp.bands:
-            for candidate_id, stamp in self.state.get(f"b:{band}", []) or []:
+            for candidate_id, stamp in self._get(f"b:{band}") or []:
                 if candidate_id in seen or candidate_id == article.id or now - stamp > self.config.ttl_seconds:
                     continue
                 seen.add(candidate_id)
@@ -165,10 +202,12 @@ class DedupIndex:
             return None
         published = _epoch(article.published or article.fetched_at)
         best: tuple[int, float, str] | None = None
+        seen: set[str] = set()  # a report sharing k names is listed under k(k-1)/2 pair keys: judge it once
         for key in _story_keys(names):
-            for candidate_id, stamp in self.state.get(key, []) or []:
-                if candidate_id == article.id or now - stamp > self.config.ttl_seconds:
+            for candidate_id, stamp in self._get(key) or []:
+                if candidate_id in seen or candidate_id == article.id or now - stamp > self.config.ttl_seconds:
                     continue
+                seen.add(candidate_id)
                 meta = self._fresh(f"m:{candidate_id}", now)
                 if meta is None or abs(meta["p"] - published) > self.config.story_window_seconds:
                     continue
@@ -188,40 +227,48 @@ class DedupIndex:
         return self._story_of(best[2], now) if best else None
 
     def _remember(self, article: Article, fp: Fingerprint, verdict: Verdict, now: float, origin: str) -> None:
-        self.state[f"a:{article.id}"] = {**verdict.as_dict(), "t": now, "o": origin}
+        self._set(f"a:{article.id}", {**verdict.as_dict(), "t": now, "o": origin})
         if verdict.duplicate:
             return  # the original already stands for this text
         for kind in ("url", "content"):
             key = article.fingerprints.get(kind)
             if key:
-                self.state[f"{kind[0]}:{key}"] = {"id": article.id, "t": now}
+                self._set(f"{kind[0]}:{key}", {"id": article.id, "t": now})
         names = _story_entities(article)
         if len(names) >= self.config.story_min_entities:
             published = _epoch(article.published or article.fetched_at)
-            self.state[f"m:{article.id}"] = {"e": sorted(names), "p": published, "l": article.lang, "t": now}
+            self._set(f"m:{article.id}", {"e": sorted(names), "p": published, "l": article.lang, "t": now})
             for key in _story_keys(names):
                 self._append(key, article.id, now)
         if not fp.shingles:
             return
-        self.state[f"s:{article.id}"] = {"h": sorted(fp.shingles), "t": now}
+        self._set(f"s:{article.id}", {"h": sorted(fp.shingles), "t": now})
         for band in fp.bands:
             self._append(f"b:{band}", article.id, now)
 
     def _append(self, key: str, article_id: str, now: float) -> None:
-        entries = [
-            e for e in (self.state.get(key) or []) if now - e[1] <= self.config.ttl_seconds and e[0] != article_id
-        ]
+        entries = [e for e in (self._get(key) or []) if now - e[1] <= self.config.ttl_seconds and e[0] != article_id]
         entries.append([article_id, now])
-        self.state[key] = entries[-MAX_BAND_ENTRIES:]
+        self._set(key, entries[-MAX_BAND_ENTRIES:])
 
     # ------------------------------------------------------------------------------------------ helpers
 
+    def _get(self, key: str) -> Any:
+        if key in self._seen:
+            return self._seen[key]
+        value = self._seen[key] = (self.index if key[:2] in LIST_PREFIXES else self.state).get(key)
+        return value
+
+    def _set(self, key: str, value: Any) -> None:
+        (self.index if key[:2] in LIST_PREFIXES else self.state)[key] = self._seen[key] = value
+
     def _fresh(self, key: str, now: float) -> dict[str, Any] | None:
-        value = self.state.get(key)
+        value = self._get(key)
         if value is None:
             return None
         if now - value.get("t", now) > self.config.ttl_seconds:
             del self.state[key]
+            self._seen[key] = None
             return None
         return dict(value)
 

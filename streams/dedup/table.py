@@ -1,0 +1,108 @@
+"""The dedup index's state in the worker: one Faust table whose changelog carries the records only.
+
+A Faust table sends a changelog record for every write. The index writes a few records per new article
+(verdict, exact keys, shingles, story names) and appends it to about 50 candidate lists (42 LSH bands, up to
+10 story pairs). Sent to the changelog, the lists were about 35 of every article's writes and most of its
+bytes (each list is rewritten whole), and the dedup stage spent its time producing them. The lists follow
+from the records, so here they are written to the table's local store only (``LocalLists``), and when Faust
+restores the table from its changelog (a new worker, another worker taking the partition over, a standby)
+``DedupTable`` rebuilds them from each restored record with ``DedupIndex.reindex``, in changelog order,
+that is, in the order the records were first written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from typing import Any
+
+import faust
+
+from .index import LIST_PREFIXES
+
+__all__ = ["DedupTable", "LocalLists"]
+
+Reindex = Callable[[MutableMapping[str, Any], str, Any], None]  # (lists of that partition, key, record)
+
+
+class LocalLists(MutableMapping[str, Any]):
+    """The candidate lists, read and written in the table's local store: no changelog record for them.
+
+    Writes go to the store of the partition of the event being processed, like the table's own writes.
+    """
+
+    def __init__(self, table: faust.Table[str, Any]) -> None:
+        self._table = table
+
+    def __getitem__(self, key: str) -> Any:
+        return self._table.data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._table.data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._table.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key in self._table.data if isinstance(key, str) and key[:2] in LIST_PREFIXES)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _PartitionLists(MutableMapping[str, Any]):
+    """The lists in one partition's local store, outside any event (recovery runs outside the agents)."""
+
+    def __init__(self, store: Any, partition: int) -> None:
+        self._store = store
+        self._db = store._db_for_partition(partition) if hasattr(store, "_db_for_partition") else None
+
+    def __getitem__(self, key: str) -> Any:
+        if self._db is None:  # the in-memory store keeps objects
+            return self._store.data[key]
+        raw = self._db.get(self._store._encode_key(key))
+        if raw is None:
+            raise KeyError(key)
+        return self._store._decode_value(raw)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self._db is None:
+            self._store.data[key] = value
+        else:
+            self._db.put(self._store._encode_key(key), self._store._encode_value(value))
+
+    def __delitem__(self, key: str) -> None:
+        if self._db is None:
+            del self._store.data[key]
+        else:
+            self._db.delete(self._store._encode_key(key))
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("the lists of a partition are looked up by key only")
+
+    def __len__(self) -> int:
+        raise TypeError("the lists of a partition are looked up by key only")
+
+
+class DedupTable(faust.Table[str, Any]):
+    """A table that rebuilds the candidate lists from the records it restores from its changelog."""
+
+    reindex: Reindex | None = None  # set by the app: DedupIndex.reindex over the lists given
+
+    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
+        events = list(batch)
+        super().apply_changelog_batch(events)
+        if self.reindex is None:
+            return
+        store: Any = self.data  # a faust Store: its key and value codecs are not in the StoreT protocol
+        views: dict[int, _PartitionLists] = {}
+        for event in events:
+            message = event.message
+            if message.value is None or message.key is None:
+                continue
+            key = store._decode_key(message.key)
+            if not isinstance(key, str) or key[:2] not in ("s:", "m:"):
+                continue
+            view = views.get(message.partition)
+            if view is None:
+                view = views[message.partition] = _PartitionLists(store, message.partition)
+            self.reindex(view, key, store._decode_value(message.value))
