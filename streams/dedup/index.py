@@ -18,7 +18,7 @@ names, date and language: the **records**, a few per article. From them follow t
 candidates: ``b:<band>`` (articles with that LSH band key, from ``s:``) and ``e:<entity>|<entity>`` (reports
 naming both, from ``m:``), 42 and up to 10 per article. The lists may live in a mapping of their own
 (``index``): the worker keeps them in the table's local store only, so its changelog carries the records
-alone (a few writes an article instead of about 35), and ``reindex`` rebuilds the lists from records
+alone (about 4 writes a new article instead of 49), and ``reindex`` rebuilds the lists from records
 restored from the changelog. Entries older than the time-to-live (by the articles' own fetch time, so
 replays get the same answers) are ignored and pruned when touched.
 """

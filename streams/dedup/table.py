@@ -1,9 +1,9 @@
 """The dedup index's state in the worker: one Faust table whose changelog carries the records only.
 
-A Faust table sends a changelog record for every write. The index writes a few records per new article
-(verdict, exact keys, shingles, story names) and appends it to about 50 candidate lists (42 LSH bands, up to
-10 story pairs). Sent to the changelog, the lists were about 35 of every article's writes and most of its
-bytes (each list is rewritten whole), and the dedup stage spent its time producing them. The lists follow
+A Faust table sends a changelog record for every write. The index writes about 4 records per new article
+(verdict, exact keys, shingles, story names) and appends it to about 45 candidate lists (42 LSH bands, up to
+10 story pairs). Sent to the changelog, the lists were 45 of a new article's 49 writes and most of its bytes
+(each list is rewritten whole), and the dedup stage spent its time producing them. The lists follow
 from the records, so here they are written to the table's local store only (``LocalLists``), and when Faust
 restores the table from its changelog (a new worker, another worker taking the partition over, a standby)
 ``DedupTable`` rebuilds them from each restored record with ``DedupIndex.reindex``, in changelog order,
