@@ -51,6 +51,7 @@ DEDUP_KEY = b"dedup"
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # as the local broker's message.max.bytes; raw pages can be large
 TRUNCATED_DEADLETTER_BYTES = 64 * 1024
 FETCH_WAIT_MS = 100  # see faust_tuning: Faust's fixed 1.5 s fetch wait delays each hop
+DEDUP_IN_FLIGHT = 64  # outputs the dedup stage may have awaiting the broker's acknowledgement
 
 
 def _broker_url(settings: Settings) -> str:
@@ -205,9 +206,36 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             await asyncio.gather(*deliveries)  # all of a feed's items in flight at once, in order on one partition
             metrics.stage_seconds.labels(stage="parse").observe(time.perf_counter() - started)
 
+    # Dedup is one instance (its verdicts follow the order), so it does not wait for each output before the
+    # next article: up to DEDUP_IN_FLIGHT outputs await the broker, sent in order, and each article's event is
+    # acknowledged (so its offset can be committed) from its delivery's callback, once the broker has the
+    # output. A refused delivery leaves its event unacknowledged and stops the agent at its next event.
+    in_flight: set[Any] = set()
+    acks: set[asyncio.Task[Any]] = set()
+    refused: list[BaseException] = []
+
+    def acknowledge_when_delivered(manual: Any, event: Any) -> Any:
+        def delivered(delivery: Any) -> None:
+            in_flight.discard(delivery)
+            if delivery.cancelled():
+                return
+            error = delivery.exception()
+            if error is not None:
+                log.error("dedup output not delivered, the article will be processed again: %s", error)
+                refused.append(error)
+                return
+            ack = asyncio.ensure_future(manual.ack(event))
+            acks.add(ack)
+            ack.add_done_callback(acks.discard)
+
+        return delivered
+
     @app.agent(articles, name="dedup")
     async def dedup_agent(stream: Any) -> None:
-        async for event in stream.events():
+        manual = stream.noack()
+        async for event in manual.events():
+            if refused:
+                raise refused.pop()
             metrics.received.labels(stage="dedup").inc()
             started = time.perf_counter()
             try:
@@ -216,13 +244,18 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
                 article.dedup = verdict.as_dict()
             except Exception as exc:
                 await dead_letter("dedup", event, exc)
+                await manual.ack(event)
                 continue
-            key = article.id.encode()
             if verdict.duplicate:
                 metrics.duplicates.labels(kind=verdict.kind or "near").inc()
-                await send(topics.duplicates, key, article.dumps())
+                target = outputs[topics.duplicates]
             else:
-                await send(topics.unique, key, article.dumps())
+                target = unique
+            delivery: Any = await target.send(key=article.id.encode(), value=article.dumps())
+            in_flight.add(delivery)
+            delivery.add_done_callback(acknowledge_when_delivered(manual, event))
+            if len(in_flight) >= DEDUP_IN_FLIGHT:
+                await asyncio.wait(set(in_flight), return_when=asyncio.FIRST_COMPLETED)
             metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
 
     @app.agent(unique, name="route", concurrency=settings.concurrency)
