@@ -35,6 +35,7 @@ from .deadletter import deadletter_headers, error_reason
 from .dedup.index import DedupConfig, DedupIndex
 from .dedup.store import rocksdb_options
 from .dedup.table import DedupTable, LocalLists
+from .faust_commits import commit_only_finished
 from .faust_tuning import drop_stale_batches, shorten_fetch_wait
 from .health import HealthMonitor
 from .metrics import Metrics, build_metrics
@@ -77,6 +78,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     metrics = metrics or build_metrics(process=True)
     shorten_fetch_wait(FETCH_WAIT_MS)
     drop_stale_batches()  # see faust_tuning: stale records after a rebalance lost messages
+    commit_only_finished()  # see faust_commits: out-of-order acknowledgements could be committed past
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust does not create the parent itself
     store = "rocksdb://" if settings.store == "rocksdb" else "memory://"  # rocksdb:// runs on rocksdict
     app = faust.App(
@@ -209,7 +211,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     # Dedup is one instance (its verdicts follow the order), so it does not wait for each output before the
     # next article: up to DEDUP_IN_FLIGHT outputs await the broker, sent in order, and each article's event is
     # acknowledged (so its offset can be committed) from its delivery's callback, once the broker has the
-    # output. A refused delivery leaves its event unacknowledged and stops the agent at its next event.
+    # output; acknowledgements out of order are safe (faust_commits). A refused delivery leaves its event
+    # unacknowledged, so its offset is not committed, and stops the agent at its next event.
     in_flight: set[Any] = set()
     acks: set[asyncio.Task[Any]] = set()
     refused: list[BaseException] = []
@@ -221,7 +224,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
                 return
             error = delivery.exception()
             if error is not None:
-                log.error("dedup output not delivered, the article will be processed again: %s", error)
+                log.error("dedup output not delivered; its offset stays uncommitted until a restart: %s", error)
                 refused.append(error)
                 return
             ack = asyncio.ensure_future(manual.ack(event))
@@ -234,8 +237,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     async def dedup_agent(stream: Any) -> None:
         manual = stream.noack()
         async for event in manual.events():
-            if refused:
-                raise refused.pop()
+            if refused:  # this event is not acknowledged either: both are processed again after a restart
+                error = refused[0]
+                refused.clear()
+                raise error
             metrics.received.labels(stage="dedup").inc()
             started = time.perf_counter()
             try:

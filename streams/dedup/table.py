@@ -12,6 +12,7 @@ that is, in the order the records were first written.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
@@ -20,6 +21,8 @@ import faust
 from .index import LIST_PREFIXES
 
 __all__ = ["DedupTable", "LocalLists"]
+
+log = logging.getLogger(__name__)
 
 Reindex = Callable[[MutableMapping[str, Any], str, Any], None]  # (lists of that partition, key, record)
 
@@ -90,19 +93,47 @@ class DedupTable(faust.Table[str, Any]):
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
         events = list(batch)
+        # the lists first: Faust records the batch's offsets as restored when it writes the records, so a
+        # worker killed in between must find the lists already there (rebuilding never reads the records)
+        if self.reindex is not None:
+            events = self._rebuild_lists(events)
         super().apply_changelog_batch(events)
-        if self.reindex is None:
-            return
+
+    def _rebuild_lists(self, events: list[Any]) -> list[Any]:
+        """Rebuild the lists from the batch's records; return the events Faust still has to apply.
+
+        A changelog written before the lists left it holds list records too: they are applied here, in
+        their place among the records, so that a list is what it was, plus what the records after it add.
+        """
+        assert self.reindex is not None
         store: Any = self.data  # a faust Store: its key and value codecs are not in the StoreT protocol
         views: dict[int, _PartitionLists] = {}
+        rest = []
         for event in events:
             message = event.message
-            if message.value is None or message.key is None:
-                continue
-            key = store._decode_key(message.key)
-            if not isinstance(key, str) or key[:2] not in ("s:", "m:"):
+            key = store._decode_key(message.key) if message.key is not None else None
+            if not isinstance(key, str) or key[:2] not in ("s:", "m:", *LIST_PREFIXES):
+                rest.append(event)
                 continue
             view = views.get(message.partition)
             if view is None:
                 view = views[message.partition] = _PartitionLists(store, message.partition)
-            self.reindex(view, key, store._decode_value(message.value))
+            value = store._decode_value(message.value) if message.value is not None else None
+            if key[:2] in LIST_PREFIXES:  # an old changelog's list record
+                if value is None:
+                    view.pop(key, None)
+                else:
+                    view[key] = value
+                continue
+            rest.append(event)
+            try:
+                self.reindex(view, key, value)
+            except Exception:  # one unreadable record must not stop the recovery of all the others
+                log.exception(
+                    "dedup lists: record %s at %s[%s]@%s not indexed",
+                    key,
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                )
+        return rest

@@ -251,3 +251,40 @@ def test_candidate_lists_kept_apart_are_rebuilt_from_the_records() -> None:
     verdicts = [one.check(a) for a in later]
     assert [restored.check(a) for a in later] == verdicts
     assert any(v.kind == "near" for v in verdicts)  # the rebuilt band lists found syndicated copies
+
+
+def test_dedup_table_rebuilds_lists_from_a_restored_changelog_batch() -> None:
+    """``DedupTable`` applied to changelog events (raw JSON keys and values, as Faust reads them): records go
+    to the store, the lists are rebuilt, and an old changelog's list records are applied in their place."""
+    from types import SimpleNamespace
+
+    import faust
+    import orjson
+
+    from streams.dedup.table import DedupTable
+
+    app = faust.App("test-dedup-table", store="memory://", autodiscover=False)
+    table = DedupTable(app, name="dedup-state", default=None, beacon=app.tables.beacon, partitions=1)
+    table.reindex = lambda lists, key, record: DedupIndex({}, index=lists).reindex(key, record)
+    records: dict[str, object] = {}
+    lists: dict[str, object] = {}
+    index = DedupIndex(records, index=lists)
+    for n in range(3):
+        body = " ".join(f"w{n}x{i}" for i in range(60))
+        article = Article(id=f"id{n}", title=f"Story {n}", body=body, fetched_at="2026-11-29T10:00:00Z")
+        article.origin.update({"topic": "raw", "partition": 0, "offset": n})
+        index.check(article)
+    old_list = ("b:0:old", [["id-before", 1.0]])  # written to changelogs before the lists left them
+
+    def event(offset: int, key: str, value: object) -> SimpleNamespace:
+        message = SimpleNamespace(
+            key=orjson.dumps(key), value=orjson.dumps(value), partition=0, offset=offset, topic="changelog"
+        )
+        message.tp = SimpleNamespace(topic="changelog", partition=0)
+        return SimpleNamespace(message=message, key=key, value=value)
+
+    batch = [event(0, *old_list)] + [event(i + 1, k, v) for i, (k, v) in enumerate(records.items())]
+    table.apply_changelog_batch(batch)
+    assert {k: table.data[k] for k in records} == records
+    assert {k: table.data[k] for k in lists} == lists
+    assert table.data["b:0:old"] == old_list[1]
