@@ -6,7 +6,8 @@ copies):
 
 1. **pipeline**: one ``streams worker`` drains the messages (published at once when it is ready), three times on
    fresh topics: articles/s as the median and the range (runs of the same input differ by up to a third on
-   a shared 2-core machine), and the worker's CPU;
+   a shared 2-core machine), the worker's CPU, and how long routed articles took on each hop (raw to
+   parsed, parsed to deduplicated, deduplicated to routed: the longest is the stage that sets the pace);
 2. **latency**: the last worker fed at half the median rate: end-to-end latency p50/p95/p99 (fetch-time
    header to the routed record's broker timestamp), and its peak resident memory;
 3. **bare Faust**: one Faust agent that consumes, ``orjson`` loads and dumps, and sends (``bench_apps``),
@@ -135,7 +136,36 @@ def _drain_backlog(
     if len(records) < expected:
         _stop(worker)
         raise RuntimeError(f"pipeline: {len(records)} of {expected} outputs within the timeout (see {log})")
-    return worker, {"articles/s": len(records) / elapsed, "raw/s": len(messages) / elapsed, "cpu": cpu / elapsed}
+    numbers = {"articles/s": len(records) / elapsed, "raw/s": len(messages) / elapsed, "cpu": cpu / elapsed}
+    return worker, {**numbers, **_hops(settings, records, len(messages))}
+
+
+def _hops(settings: Settings, records: list[Any], raw_messages: int) -> dict[str, float]:
+    """Median seconds a routed article spent on each hop of a drain (waiting, then being worked on), from
+    the broker timestamps of its raw message, its record on ``news.articles`` and on ``news.unique``, and its
+    output: the stage with the longest hop sets the pace."""
+    topics = settings.topics
+    routed = [r for r in records if r.topic not in (topics.deadletter, topics.duplicates)]
+    parsed = sum(1 for r in records if r.topic != topics.deadletter)
+    raw = asyncio.run(drain(settings, [topics.raw], raw_messages, timeout=120))
+    articles = asyncio.run(drain(settings, [topics.articles], parsed, timeout=120))
+    unique = asyncio.run(drain(settings, [topics.unique], len(routed), timeout=120))
+    raw_at = {(r.partition, r.offset): r.timestamp for r in raw}
+    parsed_at = {_origin(r): r.timestamp for r in articles}
+    unique_at = {_origin(r): r.timestamp for r in unique}
+    hops: dict[str, list[float]] = {"raw -> articles": [], "articles -> unique": [], "unique -> output": []}
+    for record in routed:
+        key = _origin(record)
+        if key[:2] in raw_at and key in parsed_at and key in unique_at:
+            hops["raw -> articles"].append(parsed_at[key] - raw_at[key[:2]])
+            hops["articles -> unique"].append(unique_at[key] - parsed_at[key])
+            hops["unique -> output"].append(record.timestamp - unique_at[key])
+    return {f"hop {name} p50 s": statistics.median(ms) / 1000 for name, ms in hops.items() if ms}
+
+
+def _origin(record: Any) -> tuple[int, int, int]:
+    origin = orjson.loads(record.value)["origin"]
+    return origin["partition"], origin["offset"], origin.get("item", 0)
 
 
 def _latency(settings: Settings, rate: float, already: int) -> dict[str, float]:
@@ -219,6 +249,8 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
         results["worker CPU ms per article (median)"] = statistics.median(
             1000 * r["cpu"] / r["articles/s"] for r in runs
         )
+        for hop in [k for k in runs[0] if k.startswith("hop ")]:  # where articles waited (medians of the runs)
+            results[hop] = statistics.median(r.get(hop, 0.0) for r in runs)
         # 2. latency at half the median rate, on fresh messages, through the last worker
         results.update(_latency(settings, results["pipeline raw messages/s (median)"] / 2, expected))
         results["worker peak RSS MB"] = _peak_rss_mb(worker.pid)

@@ -23,6 +23,9 @@ def test_pipeline_bench_on_a_small_backlog(bootstrap: str, tmp_path: Path) -> No
     assert results["pipeline raw messages/s (median)"] == median * n / expected
     assert 0 < results["worker CPU busy (of 1 core, median)"] <= 2
     assert results["worker CPU ms per article (median)"] > 0
+    hops = [results[f"hop {name} p50 s"] for name in ("raw -> articles", "articles -> unique", "unique -> output")]
+    assert all(0 <= hop < 60 for hop in hops)
+    assert sum(hops) > 0
     assert 0 < results["latency p50 s"] <= results["latency p95 s"] <= results["latency p99 s"] < 60
     assert 100 < results["worker peak RSS MB"] < 4000
     for baseline in ("bare Faust messages/s (as shipped)", "bare Faust messages/s (worker's fetch wait)"):
