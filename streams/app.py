@@ -216,6 +216,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     in_flight: set[Any] = set()
     acks: set[asyncio.Task[Any]] = set()
     refused: list[BaseException] = []
+    held: list[Any] = []  # events left unacknowledged on purpose: referenced, so Faust's commit waits for them
 
     def acknowledge_when_delivered(manual: Any, event: Any) -> Any:
         def delivered(delivery: Any) -> None:
@@ -226,6 +227,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             if error is not None:
                 log.error("dedup output not delivered; its offset stays uncommitted until a restart: %s", error)
                 refused.append(error)
+                held.append(event)
                 return
             ack = asyncio.ensure_future(manual.ack(event))
             acks.add(ack)
@@ -240,6 +242,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             if refused:  # this event is not acknowledged either: both are processed again after a restart
                 error = refused[0]
                 refused.clear()
+                held.append(event)
                 raise error
             metrics.received.labels(stage="dedup").inc()
             started = time.perf_counter()

@@ -3,13 +3,16 @@
 Faust acknowledges each event when a stream is done with it and, at each commit, commits the end of the first
 run of consecutive acknowledged offsets (``Consumer._new_offset``). Events are acknowledged out of order
 whenever several agent instances share a stream (``STREAMS_CONCURRENCY``) or an agent acknowledges from a
-delivery callback (dedup). Faust's check that the run starts at the committed offset is off by one (one
-missing offset at the head is passed over) and is skipped when nothing was committed yet, so an offset
-still being processed could be committed past, and lost if the worker then died: at-least-once broken.
+delivery callback (dedup). Faust's check that the run starts at the committed offset lets one missing
+offset at the head through (on purpose: the committed offset itself may be gone from the log) and is
+skipped when nothing was committed yet, so an offset still being processed could be committed past, and
+lost if the worker then died: at-least-once broken.
 
-``commit_only_finished`` makes the run start where it must: at the committed offset, and below the lowest
-offset still in progress (Faust tracks every message handed to the streams until it is acknowledged). The
-gap handling is Faust's own (offsets missing from the log, such as compacted ones, count as done).
+``commit_only_finished`` keeps Faust's check and adds one: the run ends below the lowest offset still in
+progress (Faust tracks every message handed to the streams until it is acknowledged). The gap handling is
+Faust's own (offsets missing from the log, such as compacted ones, count as done). A message stays "in
+progress" only while something references it, so an event must not be dropped unacknowledged (dedup keeps
+the events of refused deliveries).
 Tied to faust-streaming < 0.16, the range pyproject allows; idempotent.
 """
 
@@ -26,10 +29,13 @@ def committable_run(acked: list[int], committed: int | None, pending: int | None
 
     ``acked``: acknowledged offsets, sorted, not yet committed; ``committed``: the next offset to read as last
     committed (``None`` before the first commit); ``pending``: the lowest offset handed to a stream and not
-    acknowledged (``None`` if none). Only a run of consecutive offsets starting at the committed offset and
-    ending below any pending one qualifies.
+    acknowledged (``None`` if none). Only a run of consecutive offsets ending below any pending one
+    qualifies, and it must start at the committed offset or the one after: as in Faust, the committed offset
+    itself may be missing from the log (deleted by retention, a transaction marker) and Faust's gap tracking
+    never counts it, so a run starting just after it is accepted; if that offset is in progress instead,
+    it is pending and holds the run back.
     """
-    if not acked or (committed is not None and acked[0] != committed):
+    if not acked or (committed is not None and acked[0] > committed + 1):
         return []
     if pending is not None and acked[0] > pending:
         return []
@@ -43,6 +49,7 @@ def committable_run(acked: list[int], committed: int | None, pending: int | None
 
 def commit_only_finished() -> None:
     from faust.transport.consumer import Consumer
+    from faust.types.tuples import ack_lock
 
     consumer_class: Any = Consumer
     if getattr(consumer_class._new_offset, "streams_guard", False):
@@ -69,7 +76,9 @@ def commit_only_finished() -> None:
             self._acked_index[tp].difference_update(acked[:stale])
             acked[:stale] = []
         floor = committed or 0
-        pending = [m.offset for m in list(self._unacked_messages) if m.tp == tp and not m.acked and m.offset >= floor]
+        with ack_lock:  # acknowledgements may come from other threads (Event.ack is public)
+            in_progress = list(self._unacked_messages)
+        pending = [m.offset for m in in_progress if m.tp == tp and not m.acked and m.offset >= floor]
         run = committable_run(acked, committed, min(pending) if pending else None)
         if not run:
             return None

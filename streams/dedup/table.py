@@ -111,27 +111,28 @@ class DedupTable(faust.Table[str, Any]):
         rest = []
         for event in events:
             message = event.message
-            key = store._decode_key(message.key) if message.key is not None else None
-            if not isinstance(key, str) or key[:2] not in ("s:", "m:", *LIST_PREFIXES):
-                rest.append(event)
-                continue
-            view = views.get(message.partition)
-            if view is None:
-                view = views[message.partition] = _PartitionLists(store, message.partition)
-            value = store._decode_value(message.value) if message.value is not None else None
-            if key[:2] in LIST_PREFIXES:  # an old changelog's list record
-                if value is None:
-                    view.pop(key, None)
-                else:
-                    view[key] = value
-                continue
-            rest.append(event)
             try:
+                key = store._decode_key(message.key) if message.key is not None else None
+                if not isinstance(key, str) or key[:2] not in ("s:", "m:", *LIST_PREFIXES):
+                    rest.append(event)
+                    continue
+                view = views.get(message.partition)
+                if view is None:
+                    view = views[message.partition] = _PartitionLists(store, message.partition)
+                value = store._decode_value(message.value) if message.value is not None else None
+                if key[:2] in LIST_PREFIXES:  # an old changelog's list record
+                    if value is None:
+                        view.pop(key, None)
+                    else:
+                        view[key] = value
+                    continue
+                rest.append(event)
                 self.reindex(view, key, value)
             except Exception:  # one unreadable record must not stop the recovery of all the others
+                if not rest or rest[-1] is not event:
+                    rest.append(event)  # Faust applies it as it would have
                 log.exception(
-                    "dedup lists: record %s at %s[%s]@%s not indexed",
-                    key,
+                    "dedup lists: record at %s[%s]@%s not indexed",
                     message.topic,
                     message.partition,
                     message.offset,
