@@ -214,6 +214,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     # output; acknowledgements out of order are safe (faust_commits). A refused delivery leaves its event
     # unacknowledged, so its offset is not committed, and stops the agent at its next event.
     in_flight: set[Any] = set()
+    room = asyncio.Event()  # set while fewer than DEDUP_IN_FLIGHT outputs await the broker
+    room.set()
     acks: set[asyncio.Task[Any]] = set()
     refused: list[BaseException] = []
     held: list[Any] = []  # events left unacknowledged on purpose: referenced, so Faust's commit waits for them
@@ -221,6 +223,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     def acknowledge_when_delivered(manual: Any, event: Any) -> Any:
         def delivered(delivery: Any) -> None:
             in_flight.discard(delivery)
+            if len(in_flight) < DEDUP_IN_FLIGHT:
+                room.set()
             if delivery.cancelled():
                 return
             error = delivery.exception()
@@ -254,16 +258,15 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
                 await dead_letter("dedup", event, exc)
                 await manual.ack(event)
                 continue
+            target = outputs[topics.duplicates if verdict.duplicate else topics.unique]
             if verdict.duplicate:
                 metrics.duplicates.labels(kind=verdict.kind or "near").inc()
-                target = outputs[topics.duplicates]
-            else:
-                target = unique
             delivery: Any = await target.send(key=article.id.encode(), value=article.dumps())
             in_flight.add(delivery)
             delivery.add_done_callback(acknowledge_when_delivered(manual, event))
             if len(in_flight) >= DEDUP_IN_FLIGHT:
-                await asyncio.wait(set(in_flight), return_when=asyncio.FIRST_COMPLETED)
+                room.clear()
+                await room.wait()
             metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
 
     @app.agent(unique, name="route", concurrency=settings.concurrency)
