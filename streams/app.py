@@ -11,6 +11,8 @@ Keys and partitions (why state lives where it is needed):
   partition and the whole dedup index (a Faust table, changelogged, on rocksdict by default) lives with
   them: every article is compared with every other, and two workers give the same verdicts as one. The
   changelog carries the index's records; its candidate lists are rebuilt from them (``dedup.table``).
+  Each record's dedup fingerprint comes in a header, computed by the parse stage, which scales out: the one
+  dedup instance bounds what added workers can gain, so it does no work that can be done before it.
 - ``news.unique`` and every output topic: keyed by article id, so routing spreads over partitions, a
   replayed article lands where its first copy did, and compaction or consumers can drop repeats by key.
 
@@ -39,7 +41,7 @@ from .faust_commits import commit_only_finished
 from .faust_tuning import drop_stale_batches, shorten_fetch_wait
 from .health import HealthMonitor
 from .metrics import Metrics, build_metrics
-from .pipeline import meta_from_headers, origin_of, parse_and_tag, route
+from .pipeline import fingerprint_from_headers, fingerprint_header, meta_from_headers, origin_of, parse_and_tag, route
 from .record import Article
 from .routing import RulesWatcher
 from .settings import Settings
@@ -196,15 +198,16 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             try:
                 headers = {k: v for k, v in (message.headers or [])}
                 parsed = parse_and_tag(message.value, meta_from_headers(headers))
+                fingerprints = [fingerprint_header(article) for article in parsed]  # dedup's, made where it scales
             except Exception as exc:
                 await dead_letter("parse", event, exc)
                 continue
             origin = origin_of(message.topic, message.partition, message.offset, headers)
             deliveries = []
-            for item, article in enumerate(parsed):
+            for item, (article, fp) in enumerate(zip(parsed, fingerprints, strict=True)):
                 article.origin.update(origin, item=item)
                 metrics.parsed.labels(format=article.format).inc()
-                deliveries.append(await articles.send(key=DEDUP_KEY, value=article.dumps()))
+                deliveries.append(await articles.send(key=DEDUP_KEY, value=article.dumps(), headers=[fp]))
             await asyncio.gather(*deliveries)  # all of a feed's items in flight at once, in order on one partition
             metrics.stage_seconds.labels(stage="parse").observe(time.perf_counter() - started)
 
@@ -252,7 +255,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             started = time.perf_counter()
             try:
                 article = Article.loads(event.message.value)
-                verdict = index.check(article)
+                fp = fingerprint_from_headers(dict(event.message.headers or ()), article)
+                verdict = index.check(article, fp)
                 article.dedup = verdict.as_dict()
             except Exception as exc:
                 await dead_letter("dedup", event, exc)

@@ -13,7 +13,10 @@ copies):
 3. **bare Faust**: one Faust agent that consumes, ``orjson`` loads and dumps, and sends (``bench_apps``),
    twice: as Faust ships (a fixed 1.5 s fetch wait, which paces it) and with the 100 ms fetch wait the
    worker uses (``faust_tuning``), which makes it CPU-bound;
-4. **raw aiokafka**: a consumer and a producer in one loop doing the same.
+4. **raw aiokafka**: a consumer and a producer in one loop doing the same;
+5. **stage work** (``bench_work``): the stages' own functions on the same messages without Kafka, in this
+   process: the one-core ceiling no Faust tuning can lift the pipeline above, against the bare pass-through,
+   and the share of the work done in the one dedup instance, which bounds what a second worker can add.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from .bench import memory_mb
 from .bench_mix import bench_messages
+from .bench_work import stage_work
 from .kafka_admin import ensure_topics
 from .localrun import drain, expected_outputs, free_port, start_worker, wait_ready
 from .pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
@@ -273,6 +277,13 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
         pipeline / results["bare Faust messages/s (worker's fetch wait)"]
     )
     results["pipeline / raw aiokafka"] = pipeline / results["raw aiokafka messages/s"]
+    # 5. the stages' own work without Kafka: what the pipeline could reach if Faust and Kafka cost nothing
+    results.update(stage_work(messages, cache_mb=base.dedup_cache_mb))
+    ceiling = results["stage work ceiling on one core, raw messages/s"]
+    results["stage work ceiling / bare Faust (worker's fetch wait)"] = (
+        ceiling / results["bare Faust messages/s (worker's fetch wait)"]
+    )
+    results["pipeline / stage work ceiling"] = pipeline / ceiling
     return results
 
 

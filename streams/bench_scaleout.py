@@ -5,11 +5,15 @@ and the group has settled, then publish N raw messages at once (a replay or a ba
 until every output is on its topic. Dedup is one partition by design, so it runs on one of the workers
 whatever their number; parsing, tagging and routing spread over the partitions of ``news.raw`` and
 ``news.unique``.
+
+The whole machine's CPU is reported too (the broker, the publisher and the reader share it): when it is
+near all of its cores, a further worker has nothing to run on, and the scaling measured is the machine's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from pathlib import Path
@@ -25,13 +29,20 @@ __all__ = ["bench_scaleout"]
 SETTLE_SECONDS = 5.0  # after the last worker is ready: let the group's last rebalance finish
 
 
+def _machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent busy so far (Linux ``/proc/stat``: all but idle and
+    iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_scaleout(
     base: Settings, n: int = 3000, counts: tuple[int, ...] = (1, 2), workdir: Path | None = None
 ) -> dict[str, float]:
     messages = bench_messages(n, seed=23)
     expected = expected_outputs((value, content_type) for _, value, content_type in messages)
     root = workdir or Path(".streams-data") / f"scaleout-{uuid.uuid4().hex[:6]}"
-    results: dict[str, float] = {"raw messages": n, "articles": expected}
+    results: dict[str, float] = {"raw messages": n, "articles": expected, "machine cores": float(os.cpu_count() or 1)}
     for count in counts:
         run = uuid.uuid4().hex[:6]
         settings = Settings.from_env({"KAFKA_BOOTSTRAP": base.bootstrap, "STREAMS_TOPIC_PREFIX": f"scale-{run}."})
@@ -50,14 +61,17 @@ def bench_scaleout(
             for mine, process, log in workers:
                 wait_ready(mine, process, log)
             started, cpu_before = time.time(), sum(_cpu_seconds(p.pid) for _, p, _ in workers)
+            machine_before = _machine_busy_seconds()
             asyncio.run(_publish(settings, settings.topics.raw, messages))
             records = asyncio.run(drain(settings, list(settings.topics.outputs()), expected, timeout=1800))
             elapsed = _until_last_output(records, started)
+            machine = _machine_busy_seconds() - machine_before  # to the reader's end: a little late
             if len(records) < expected:
                 raise RuntimeError(f"{count} worker(s): {len(records)} of {expected} outputs within the timeout")
             results[f"{count} worker(s) articles/s"] = len(records) / elapsed
             cpu = sum(_cpu_seconds(p.pid) for _, p, _ in workers) - cpu_before
             results[f"{count} worker(s) CPU busy (cores)"] = cpu / elapsed
+            results[f"{count} worker(s) machine CPU busy (cores)"] = machine / (time.time() - started)
             results[f"{count} worker(s) peak RSS MB"] = max(_peak_rss_mb(p.pid) for _, p, _ in workers)
         finally:
             for _, process, _ in workers:

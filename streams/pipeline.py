@@ -1,7 +1,8 @@
 """The pipeline's stages as pure functions: what the Faust agents and the offline commands both call.
 
     parse_and_tag(payload, meta)  -> [Article]     (parse + tag: stateless, scales with news.raw partitions)
-    DedupIndex.check(article)     -> Verdict       (stateful: one partition holds the whole index)
+    fingerprint_header(article)   -> header        (dedup's fingerprint, computed where work scales out)
+    DedupIndex.check(article, fp) -> Verdict       (stateful: one partition holds the whole index)
     route(article, rules, topics) -> (topic, Article with decision)
 
 ``classify_payload`` chains parse, tag and route without Kafka or dedup state, for rule development.
@@ -13,13 +14,24 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
+from .dedup.fingerprint import FINGERPRINT_HEADER, Fingerprint, decode_fingerprint, encode_fingerprint, fingerprint
 from .parsing import RawMeta, parse_payload
 from .record import Article
 from .routing import Rules, decide
 from .settings import Topics
 from .tagging.tagger import tag
 
-__all__ = ["classify_article", "meta_from_headers", "origin_of", "parse_and_tag", "route", "summary", "warm_up"]
+__all__ = [
+    "classify_article",
+    "fingerprint_from_headers",
+    "fingerprint_header",
+    "meta_from_headers",
+    "origin_of",
+    "parse_and_tag",
+    "route",
+    "summary",
+    "warm_up",
+]
 
 HEADER_CONTENT_TYPE = "content-type"
 HEADER_SOURCE = "source"
@@ -73,10 +85,23 @@ def parse_and_tag(payload: bytes, meta: RawMeta) -> list[Article]:
     return articles
 
 
+def fingerprint_header(article: Article) -> tuple[str, bytes]:
+    """The header that carries the article's dedup fingerprint from the parse stage to the dedup stage: the
+    dedup stage is one instance for the whole index, so the work that can be done before it is done there."""
+    fp = fingerprint(article.title, article.body)
+    return FINGERPRINT_HEADER, encode_fingerprint(fp, article.title, article.body)
+
+
+def fingerprint_from_headers(headers: dict[str, bytes], article: Article) -> Fingerprint | None:
+    """The fingerprint the parse stage sent with ``article``; None (dedup computes it) when there is none
+    or it does not fit: from an older worker, of another format, or for another text."""
+    data = headers.get(FINGERPRINT_HEADER)
+    return decode_fingerprint(data, article.title, article.body) if data else None
+
+
 def warm_up(rules: Rules | None = None) -> None:
     """Pay the first-use costs (language models, the lexicon automaton, MinHash permutations) before
     reporting ready, so the first articles do not wait seconds for them."""
-    from .dedup.fingerprint import fingerprint
     from .routing import load_rules
 
     samples = (

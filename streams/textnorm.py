@@ -54,7 +54,7 @@ _TABLE = str.maketrans(_ARABIC_MAP)
 # Arabic harakat, Quranic marks, superscript alef; combining marks of Latin scripts are removed after NFD.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
-_NON_WORD = re.compile(r"[^\w]+|_")
+_WORD = re.compile(r"[^\W_]+")  # a word: letters and digits of any script (no underscore)
 _COMBINING = re.compile("[\u0300-\u036f]")
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
@@ -63,11 +63,12 @@ def fold(text: str) -> str:
     """The matching key of ``text``: lower-case, script variants folded, punctuation gone, single spaces."""
     text = text.translate(_TABLE)
     text = _ARABIC_MARKS.sub("", text)
-    text = _POSSESSIVE.sub("", text)
+    if "'" in text or "’" in text:  # the look-behind is slow over a whole text: run it only where it can match
+        text = _POSSESSIVE.sub("", text)
     text = text.casefold()
     if _COMBINING.search(text):  # decomposed input (e + U+0301): compose, then fold again
         text = unicodedata.normalize("NFC", text).translate(_TABLE)
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    return " ".join(_WORD.findall(text))
 
 
 def tokens(text: str) -> list[str]:

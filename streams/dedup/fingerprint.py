@@ -3,11 +3,17 @@
 The hash is pinned (blake2b, 32 bits, our own function handed to datasketch) and so is datasketch's
 permutation scheme (``affine32``), so fingerprints stay the same across datasketch releases and across
 processes (Python's ``hash`` is salted). A test pins a known fingerprint.
+
+The parse stage computes the fingerprint (it scales with the raw partitions) and sends it with the article in
+a header (``encode_fingerprint``); the dedup stage, one instance for the whole index, takes it from there
+(``decode_fingerprint``) instead of computing it again, and computes it only when the header is missing, of
+another format or for another text.
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -17,7 +23,16 @@ from datasketch import MinHash
 
 from ..textnorm import fold
 
-__all__ = ["NUM_PERM", "Fingerprint", "band_keys", "fingerprint", "jaccard"]
+__all__ = [
+    "FINGERPRINT_HEADER",
+    "NUM_PERM",
+    "Fingerprint",
+    "band_keys",
+    "decode_fingerprint",
+    "encode_fingerprint",
+    "fingerprint",
+    "jaccard",
+]
 
 NUM_PERM = 128
 BANDS = 42  # 42 bands x 3 rows (126 of the 128 values): pairs above ~0.35 Jaccard nearly always meet
@@ -25,6 +40,14 @@ ROWS = 3
 SHINGLE = 3
 SEED = 20261129
 SCHEME = "affine32"  # datasketch 2.x permutation scheme, pinned: another scheme would change every band key
+
+FINGERPRINT_HEADER = "dedup.fingerprint"
+# Header format: version, a digest of the text it was computed from, the counts, then the shingle hashes
+# (uint32, little-endian, sorted) and the band digests (8 bytes each, in band order). Bump the version with
+# any change to the shingles, the hash, the permutations or the bands: a worker then recomputes old headers.
+_HEADER_VERSION = 1
+_HEADER = struct.Struct("<B8sII")
+_BAND_DIGEST = 8
 
 
 def _identity(value: int) -> int:
@@ -38,7 +61,7 @@ def _permutations() -> Any:
 
 
 def _band_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+    return hashlib.blake2b(data, digest_size=_BAND_DIGEST).hexdigest()
 
 
 def _hash32(data: bytes) -> int:
@@ -78,7 +101,8 @@ def band_keys(shingles: frozenset[int]) -> tuple[str, ...]:
 def jaccard(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> float:
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)  # |a ∪ b| from the sizes: no union set built (dedup computes many of these)
+    return shared / (len(a) + len(b) - shared)
 
 
 def containment(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> float:
@@ -86,3 +110,38 @@ def containment(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> f
     if not a or not b:
         return 0.0
     return len(a & b) / min(len(a), len(b))
+
+
+def _text_digest(title: str, body: str) -> bytes:
+    text = f"{title}\n{body}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=8).digest()
+
+
+def encode_fingerprint(fp: Fingerprint, title: str, body: str) -> bytes:
+    """``fp`` (computed from ``title`` and ``body``) as header bytes: about 4 bytes a word, 336 for the bands."""
+    shingles = np.array(sorted(fp.shingles), dtype="<u4").tobytes()
+    digests = b"".join(bytes.fromhex(band.partition(":")[2]) for band in fp.bands)
+    head = _HEADER.pack(_HEADER_VERSION, _text_digest(title, body), len(fp.shingles), len(fp.bands))
+    return head + shingles + digests
+
+
+def decode_fingerprint(data: bytes, title: str, body: str) -> Fingerprint | None:
+    """The fingerprint in header bytes, or None when they are of another format or for another text."""
+    if len(data) < _HEADER.size:
+        return None
+    version, digest, shingle_count, band_count = _HEADER.unpack_from(data)
+    shingles_end = _HEADER.size + 4 * shingle_count
+    if (
+        version != _HEADER_VERSION
+        or band_count not in (0, BANDS)
+        or (band_count == 0) != (shingle_count == 0)
+        or len(data) != shingles_end + _BAND_DIGEST * band_count
+        or digest != _text_digest(title, body)
+    ):
+        return None
+    shingles = frozenset(np.frombuffer(data, dtype="<u4", count=shingle_count, offset=_HEADER.size).tolist())
+    bands = tuple(
+        f"{band}:{data[shingles_end + _BAND_DIGEST * band : shingles_end + _BAND_DIGEST * (band + 1)].hex()}"
+        for band in range(band_count)
+    )
+    return Fingerprint(shingles, bands)

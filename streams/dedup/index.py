@@ -115,11 +115,12 @@ class DedupIndex:
         # RocksDB get and a JSON decode (about half of the state reads were repeats)
         self._seen: dict[str, Any] = {}
 
-    def check(self, article: Article) -> Verdict:
-        """The verdict for ``article``, remembering it for the articles that follow."""
+    def check(self, article: Article, fp: Fingerprint | None = None) -> Verdict:
+        """The verdict for ``article``, remembering it for the articles that follow. ``fp`` is the article's
+        fingerprint when the parse stage sent it along (computed here otherwise)."""
         self._seen.clear()
         try:
-            return self._check(article)
+            return self._check(article, fp)
         finally:
             self._seen.clear()
 
@@ -137,7 +138,7 @@ class DedupIndex:
         finally:
             self._seen.clear()
 
-    def _check(self, article: Article) -> Verdict:
+    def _check(self, article: Article, fp: Fingerprint | None) -> Verdict:
         now = _epoch(article.fetched_at)
         origin = _origin_key(article)
         recorded = self._fresh(f"a:{article.id}", now)
@@ -148,9 +149,11 @@ class DedupIndex:
             return Verdict(True, article.id, kind, 1.0, str(recorded.get("story") or article.id))
 
         verdict = self._exact(article, now)
-        fp = fingerprint(article.title, article.body)
-        if verdict is None:
-            verdict = self._near(article, fp, now)
+        if verdict is not None:  # an exact copy needs no fingerprint: the original stands for its text
+            self._remember(article, None, verdict, now, origin)
+            return verdict
+        fp = fp or fingerprint(article.title, article.body)
+        verdict = self._near(article, fp, now)
         self._remember(article, fp, verdict, now, origin)
         return verdict
 
@@ -226,9 +229,9 @@ class DedupIndex:
                     best = (shared, text, candidate_id)
         return self._story_of(best[2], now) if best else None
 
-    def _remember(self, article: Article, fp: Fingerprint, verdict: Verdict, now: float, origin: str) -> None:
+    def _remember(self, article: Article, fp: Fingerprint | None, verdict: Verdict, now: float, origin: str) -> None:
         self._set(f"a:{article.id}", {**verdict.as_dict(), "t": now, "o": origin})
-        if verdict.duplicate:
+        if verdict.duplicate or fp is None:
             return  # the original already stands for this text
         for kind in ("url", "content"):
             key = article.fingerprints.get(kind)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from streams.bench_mix import bench_messages
 from streams.bench_pipeline import bench_pipeline
 from streams.localrun import expected_outputs
@@ -34,3 +36,26 @@ def test_pipeline_bench_on_a_small_backlog(bootstrap: str, tmp_path: Path) -> No
     assert results["pipeline / bare Faust (as shipped)"] == (
         results["pipeline raw messages/s (median)"] / results["bare Faust messages/s (as shipped)"]
     )
+    # the stages' own work without Kafka, and the pipeline against the ceiling it sets
+    ceiling = results["stage work ceiling on one core, raw messages/s"]
+    assert ceiling == pytest.approx(1000 / results["stage work ms per raw message"])
+    assert results["pipeline / stage work ceiling"] == results["pipeline raw messages/s (median)"] / ceiling
+    assert results["stage work ceiling / bare Faust (worker's fetch wait)"] == (
+        ceiling / results["bare Faust messages/s (worker's fetch wait)"]
+    )
+    assert 0 < results["stage work in the one dedup instance %"] < 100
+
+
+def test_scaleout_bench_on_a_small_backlog(bootstrap: str, tmp_path: Path) -> None:
+    from streams.bench_scaleout import bench_scaleout
+
+    n = 30
+    results = bench_scaleout(Settings.from_env({"KAFKA_BOOTSTRAP": bootstrap}), n=n, workdir=tmp_path)
+
+    assert results["raw messages"] == n
+    assert results["machine cores"] >= 1
+    for count in (1, 2):  # every output arrived (else it raises), from workers that worked
+        assert results[f"{count} worker(s) articles/s"] > 0
+        assert results[f"{count} worker(s) CPU busy (cores)"] > 0
+        assert 0 < results[f"{count} worker(s) machine CPU busy (cores)"] <= results["machine cores"] + 0.1
+    assert results["2 / 1 worker(s)"] == results["2 worker(s) articles/s"] / results["1 worker(s) articles/s"]

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import orjson
 
+from streams.dedup.fingerprint import FINGERPRINT_HEADER, fingerprint
 from streams.parsing import RawMeta, parse_payload
+from streams.pipeline import fingerprint_from_headers
+from streams.record import Article
 from streams.settings import Settings
 
 from .kafka_io import Record, produce, read_until
@@ -100,3 +103,11 @@ def test_seed_malformed_and_samples(
     text = body.decode()
     assert 'streams_deadletter_messages_total{stage="parse"} 1.0' in text
     assert 'streams_duplicates_total{kind="content"} 1.0' in text
+
+    # the parse stage sent each article's dedup fingerprint along, for the text it sent
+    parsed = asyncio.run(read_until(bootstrap, [topics.articles], lambda rs: len(rs) >= expected_articles, 30))
+    assert len(parsed) == expected_articles
+    for record in parsed:
+        sent = Article.loads(record.value)
+        assert FINGERPRINT_HEADER in record.headers
+        assert fingerprint_from_headers(record.headers, sent) == fingerprint(sent.title, sent.body)

@@ -288,3 +288,59 @@ def test_dedup_table_rebuilds_lists_from_a_restored_changelog_batch() -> None:
     assert {k: table.data[k] for k in records} == records
     assert {k: table.data[k] for k in lists} == lists
     assert table.data["b:0:old"] == old_list[1]
+
+
+def test_fingerprint_header_round_trips_and_refuses_what_does_not_fit() -> None:
+    """The parse stage sends the fingerprint in a header; dedup takes it only for the same text and format."""
+    from streams.dedup.fingerprint import FINGERPRINT_HEADER, decode_fingerprint, encode_fingerprint, fingerprint
+    from streams.pipeline import fingerprint_from_headers, fingerprint_header
+
+    wire = article("Ministers meet", WIRE)
+    name, data = fingerprint_header(wire)
+    assert name == FINGERPRINT_HEADER
+    assert fingerprint_from_headers({name: data}, wire) == fingerprint(wire.title, wire.body)
+    assert len(data) < 4 * len(WIRE.split()) + 400  # about 4 bytes a word and 336 for the bands
+
+    short = fingerprint("", "two words")
+    assert decode_fingerprint(encode_fingerprint(short, "", "two words"), "", "two words") == short
+    empty = fingerprint("", "")
+    assert decode_fingerprint(encode_fingerprint(empty, "", ""), "", "") == empty
+
+    assert fingerprint_from_headers({}, wire) is None  # from an older worker or another producer
+    other_text = article("Ministers meet", WIRE + " One more sentence.")
+    assert fingerprint_from_headers({name: data}, other_text) is None
+    assert decode_fingerprint(b"\x02" + data[1:], wire.title, wire.body) is None  # another format version
+    for broken in (b"", data[:10], data[:-1], data + b"\x00"):
+        assert decode_fingerprint(broken, wire.title, wire.body) is None
+
+
+def test_verdicts_are_the_same_with_fingerprints_from_headers() -> None:
+    """Dedup given the parse stage's fingerprints decides exactly as dedup computing them itself."""
+    from datetime import UTC, datetime
+
+    from streams.bench_mix import bench_messages
+    from streams.pipeline import (
+        HEADER_CONTENT_TYPE,
+        HEADER_FETCHED_AT,
+        fingerprint_from_headers,
+        fingerprint_header,
+        meta_from_headers,
+        parse_and_tag,
+    )
+    from streams.record import iso_utc
+
+    computed, given = DedupIndex({}), DedupIndex({})
+    verdicts = []
+    for offset, (_, payload, kind) in enumerate(bench_messages(80, seed=3)):
+        meta = meta_from_headers(
+            {HEADER_CONTENT_TYPE: kind.encode(), HEADER_FETCHED_AT: iso_utc(datetime.now(UTC)).encode()}
+        )
+        for item, parsed in enumerate(parse_and_tag(payload, meta)):
+            parsed.origin.update({"topic": "raw", "partition": 0, "offset": offset}, item=item)
+            received = Article.loads(parsed.dumps())  # as the dedup stage reads it
+            fp = fingerprint_from_headers(dict([fingerprint_header(parsed)]), received)
+            assert fp is not None
+            verdicts.append(computed.check(received))
+            assert given.check(received, fp) == verdicts[-1]
+    assert computed.state == given.state
+    assert {v.kind for v in verdicts} >= {None, "near", "content"}
