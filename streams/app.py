@@ -41,7 +41,7 @@ from .faust_commits import commit_only_finished
 from .faust_tuning import drop_stale_batches, shorten_fetch_wait
 from .health import HealthMonitor
 from .metrics import Metrics, build_metrics
-from .pipeline import fingerprint_from_headers, fingerprint_header, meta_from_headers, origin_of, parse_and_tag, route
+from .pipeline import fingerprint_from_headers, fingerprint_headers, meta_from_headers, origin_of, parse_and_tag, route
 from .record import Article
 from .routing import RulesWatcher
 from .settings import Settings
@@ -198,16 +198,16 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             try:
                 headers = {k: v for k, v in (message.headers or [])}
                 parsed = parse_and_tag(message.value, meta_from_headers(headers))
-                fingerprints = [fingerprint_header(article) for article in parsed]  # dedup's, made where it scales
+                fp_headers = [fingerprint_headers(article) for article in parsed]  # dedup's, made where it scales
             except Exception as exc:
                 await dead_letter("parse", event, exc)
                 continue
             origin = origin_of(message.topic, message.partition, message.offset, headers)
             deliveries = []
-            for item, (article, fp) in enumerate(zip(parsed, fingerprints, strict=True)):
+            for item, (article, fp_header) in enumerate(zip(parsed, fp_headers, strict=True)):
                 article.origin.update(origin, item=item)
                 metrics.parsed.labels(format=article.format).inc()
-                deliveries.append(await articles.send(key=DEDUP_KEY, value=article.dumps(), headers=[fp]))
+                deliveries.append(await articles.send(key=DEDUP_KEY, value=article.dumps(), headers=fp_header))
             await asyncio.gather(*deliveries)  # all of a feed's items in flight at once, in order on one partition
             metrics.stage_seconds.labels(stage="parse").observe(time.perf_counter() - started)
 

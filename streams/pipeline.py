@@ -1,7 +1,7 @@
 """The pipeline's stages as pure functions: what the Faust agents and the offline commands both call.
 
     parse_and_tag(payload, meta)  -> [Article]     (parse + tag: stateless, scales with news.raw partitions)
-    fingerprint_header(article)   -> header        (dedup's fingerprint, computed where work scales out)
+    fingerprint_headers(article)  -> headers       (dedup's fingerprint, computed where work scales out)
     DedupIndex.check(article, fp) -> Verdict       (stateful: one partition holds the whole index)
     route(article, rules, topics) -> (topic, Article with decision)
 
@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from .tagging.tagger import tag
 __all__ = [
     "classify_article",
     "fingerprint_from_headers",
-    "fingerprint_header",
+    "fingerprint_headers",
     "meta_from_headers",
     "origin_of",
     "parse_and_tag",
@@ -32,6 +33,8 @@ __all__ = [
     "summary",
     "warm_up",
 ]
+
+log = logging.getLogger(__name__)
 
 HEADER_CONTENT_TYPE = "content-type"
 HEADER_SOURCE = "source"
@@ -85,11 +88,17 @@ def parse_and_tag(payload: bytes, meta: RawMeta) -> list[Article]:
     return articles
 
 
-def fingerprint_header(article: Article) -> tuple[str, bytes]:
-    """The header that carries the article's dedup fingerprint from the parse stage to the dedup stage: the
-    dedup stage is one instance for the whole index, so the work that can be done before it is done there."""
-    fp = fingerprint(article.title, article.body)
-    return FINGERPRINT_HEADER, encode_fingerprint(fp, article.title, article.body)
+def fingerprint_headers(article: Article) -> list[tuple[str, bytes]]:
+    """The headers that carry the article's dedup fingerprint from the parse stage to the dedup stage: the
+    dedup stage is one instance for the whole index, so the work that can be done before it is done there.
+    No headers when it cannot be made (a bug, logged): dedup then tries itself, and dead-letters this article
+    alone if it fails too."""
+    try:
+        fp = fingerprint(article.title, article.body)
+        return [(FINGERPRINT_HEADER, encode_fingerprint(fp, article.title, article.body))]
+    except Exception:
+        log.warning("no dedup fingerprint made for article %s; dedup will compute it", article.id, exc_info=True)
+        return []
 
 
 def fingerprint_from_headers(headers: dict[str, bytes], article: Article) -> Fingerprint | None:

@@ -60,7 +60,10 @@ _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufe
 
 
 def fold(text: str) -> str:
-    """The matching key of ``text``: lower-case, script variants folded, punctuation gone, single spaces."""
+    """The matching key of ``text``: lower-case, script variants folded, punctuation gone, single spaces.
+
+    Article ids, content keys and dedup shingles are made from it: a change of its output changes them (bump
+    ``dedup.fingerprint._HEADER_VERSION`` too)."""
     text = text.translate(_TABLE)
     text = _ARABIC_MARKS.sub("", text)
     if "'" in text or "’" in text:  # the look-behind is slow over a whole text: run it only where it can match

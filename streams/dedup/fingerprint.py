@@ -42,11 +42,15 @@ SEED = 20261129
 SCHEME = "affine32"  # datasketch 2.x permutation scheme, pinned: another scheme would change every band key
 
 FINGERPRINT_HEADER = "dedup.fingerprint"
-# Header format: version, a digest of the text it was computed from, the counts, then the shingle hashes
-# (uint32, little-endian, sorted) and the band digests (8 bytes each, in band order). Bump the version with
-# any change to the shingles, the hash, the permutations or the bands: a worker then recomputes old headers.
+# Header format: the scheme (format version and parameters), a digest of the text it was computed from, the
+# counts, then the shingle hashes (uint32, little-endian, sorted) and the band digests (8 bytes each, in band
+# order). A header of another scheme is recomputed. Bump the version with any change the parameters do not
+# show: the hash, ``textnorm.fold``, which text is shingled.
 _HEADER_VERSION = 1
-_HEADER = struct.Struct("<B8sII")
+_SCHEME_ID = hashlib.blake2b(
+    f"{_HEADER_VERSION}|{NUM_PERM}|{BANDS}|{ROWS}|{SHINGLE}|{SEED}|{SCHEME}".encode(), digest_size=4
+).digest()
+_HEADER = struct.Struct("<4s8sII")
 _BAND_DIGEST = 8
 
 
@@ -113,26 +117,30 @@ def containment(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> f
 
 
 def _text_digest(title: str, body: str) -> bytes:
-    text = f"{title}\n{body}".encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(text, digest_size=8).digest()
+    digest = hashlib.blake2b(digest_size=8)
+    title_bytes = title.encode("utf-8", "surrogatepass")
+    digest.update(len(title_bytes).to_bytes(4, "little"))  # where the title ends: no two splits of a text meet
+    digest.update(title_bytes)
+    digest.update(body.encode("utf-8", "surrogatepass"))
+    return digest.digest()
 
 
 def encode_fingerprint(fp: Fingerprint, title: str, body: str) -> bytes:
     """``fp`` (computed from ``title`` and ``body``) as header bytes: about 4 bytes a word, 336 for the bands."""
     shingles = np.array(sorted(fp.shingles), dtype="<u4").tobytes()
     digests = b"".join(bytes.fromhex(band.partition(":")[2]) for band in fp.bands)
-    head = _HEADER.pack(_HEADER_VERSION, _text_digest(title, body), len(fp.shingles), len(fp.bands))
+    head = _HEADER.pack(_SCHEME_ID, _text_digest(title, body), len(fp.shingles), len(fp.bands))
     return head + shingles + digests
 
 
 def decode_fingerprint(data: bytes, title: str, body: str) -> Fingerprint | None:
-    """The fingerprint in header bytes, or None when they are of another format or for another text."""
-    if len(data) < _HEADER.size:
+    """The fingerprint in header bytes, or None when they are of another scheme or for another text."""
+    if not isinstance(data, bytes | bytearray | memoryview) or len(data) < _HEADER.size:
         return None
-    version, digest, shingle_count, band_count = _HEADER.unpack_from(data)
+    scheme, digest, shingle_count, band_count = _HEADER.unpack_from(data)
     shingles_end = _HEADER.size + 4 * shingle_count
     if (
-        version != _HEADER_VERSION
+        scheme != _SCHEME_ID
         or band_count not in (0, BANDS)
         or (band_count == 0) != (shingle_count == 0)
         or len(data) != shingles_end + _BAND_DIGEST * band_count

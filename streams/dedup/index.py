@@ -149,12 +149,14 @@ class DedupIndex:
             return Verdict(True, article.id, kind, 1.0, str(recorded.get("story") or article.id))
 
         verdict = self._exact(article, now)
-        if verdict is not None:  # an exact copy needs no fingerprint: the original stands for its text
-            self._remember(article, None, verdict, now, origin)
+        if verdict is not None:  # an exact copy needs no fingerprint
+            self._record(article, verdict, now, origin)
             return verdict
         fp = fp or fingerprint(article.title, article.body)
         verdict = self._near(article, fp, now)
-        self._remember(article, fp, verdict, now, origin)
+        self._record(article, verdict, now, origin)
+        if not verdict.duplicate:  # a duplicate's original already stands for its text
+            self._remember(article, fp, now)
         return verdict
 
     # ------------------------------------------------------------------------------------------ steps
@@ -229,10 +231,12 @@ class DedupIndex:
                     best = (shared, text, candidate_id)
         return self._story_of(best[2], now) if best else None
 
-    def _remember(self, article: Article, fp: Fingerprint | None, verdict: Verdict, now: float, origin: str) -> None:
+    def _record(self, article: Article, verdict: Verdict, now: float, origin: str) -> None:
+        """The verdict, with the raw message it was given for: a redelivery gets it again."""
         self._set(f"a:{article.id}", {**verdict.as_dict(), "t": now, "o": origin})
-        if verdict.duplicate or fp is None:
-            return  # the original already stands for this text
+
+    def _remember(self, article: Article, fp: Fingerprint, now: float) -> None:
+        """Store a new text's exact keys, names and shingles, and list it under its story pairs and bands."""
         for kind in ("url", "content"):
             key = article.fingerprints.get(kind)
             if key:

@@ -20,6 +20,9 @@ def test_stage_work_measures_each_stage_and_derives_the_ceilings() -> None:
     serial = results["stage work in the one dedup instance %"] / 100
     assert serial == pytest.approx(per_stage[1] / total)
     assert 0 < serial < 1
-    two = results["two workers at most (stage work, even split)"]
+    busier = results["busier of two workers, stage work ms per raw message (even split)"]
+    assert busier == pytest.approx(per_stage[1] + (per_stage[0] + per_stage[2]) / 2)
+    two = results["two workers against one, estimate (stage work, even split)"]
+    assert two == pytest.approx(total / busier)
     assert two == pytest.approx(2 / (1 + serial))
     assert 1 < two < 2

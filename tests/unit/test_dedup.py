@@ -293,10 +293,10 @@ def test_dedup_table_rebuilds_lists_from_a_restored_changelog_batch() -> None:
 def test_fingerprint_header_round_trips_and_refuses_what_does_not_fit() -> None:
     """The parse stage sends the fingerprint in a header; dedup takes it only for the same text and format."""
     from streams.dedup.fingerprint import FINGERPRINT_HEADER, decode_fingerprint, encode_fingerprint, fingerprint
-    from streams.pipeline import fingerprint_from_headers, fingerprint_header
+    from streams.pipeline import fingerprint_from_headers, fingerprint_headers
 
     wire = article("Ministers meet", WIRE)
-    name, data = fingerprint_header(wire)
+    ((name, data),) = fingerprint_headers(wire)
     assert name == FINGERPRINT_HEADER
     assert fingerprint_from_headers({name: data}, wire) == fingerprint(wire.title, wire.body)
     assert len(data) < 4 * len(WIRE.split()) + 400  # about 4 bytes a word and 336 for the bands
@@ -309,9 +309,23 @@ def test_fingerprint_header_round_trips_and_refuses_what_does_not_fit() -> None:
     assert fingerprint_from_headers({}, wire) is None  # from an older worker or another producer
     other_text = article("Ministers meet", WIRE + " One more sentence.")
     assert fingerprint_from_headers({name: data}, other_text) is None
-    assert decode_fingerprint(b"\x02" + data[1:], wire.title, wire.body) is None  # another format version
-    for broken in (b"", data[:10], data[:-1], data + b"\x00"):
-        assert decode_fingerprint(broken, wire.title, wire.body) is None
+    assert decode_fingerprint(b"\x00" * 4 + data[4:], wire.title, wire.body) is None  # another scheme
+    for broken in (b"", data[:10], data[:-1], data + b"\x00", data.decode("latin-1")):
+        assert decode_fingerprint(broken, wire.title, wire.body) is None  # type: ignore[arg-type]
+    # the same text split otherwise between title and body is another text
+    assert decode_fingerprint(data, "Ministers", "meet\n" + WIRE) is None
+
+
+def test_a_fingerprint_that_cannot_be_made_leaves_the_header_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse still sends the article; dedup then computes the fingerprint (and dead-letters it alone if that
+    fails), instead of the whole raw message going to the dead letters."""
+    import streams.pipeline
+
+    def broken(title: str, body: str) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(streams.pipeline, "fingerprint", broken)
+    assert streams.pipeline.fingerprint_headers(article("Ministers meet", WIRE)) == []
 
 
 def test_verdicts_are_the_same_with_fingerprints_from_headers() -> None:
@@ -323,7 +337,7 @@ def test_verdicts_are_the_same_with_fingerprints_from_headers() -> None:
         HEADER_CONTENT_TYPE,
         HEADER_FETCHED_AT,
         fingerprint_from_headers,
-        fingerprint_header,
+        fingerprint_headers,
         meta_from_headers,
         parse_and_tag,
     )
@@ -338,7 +352,7 @@ def test_verdicts_are_the_same_with_fingerprints_from_headers() -> None:
         for item, parsed in enumerate(parse_and_tag(payload, meta)):
             parsed.origin.update({"topic": "raw", "partition": 0, "offset": offset}, item=item)
             received = Article.loads(parsed.dumps())  # as the dedup stage reads it
-            fp = fingerprint_from_headers(dict([fingerprint_header(parsed)]), received)
+            fp = fingerprint_from_headers(dict(fingerprint_headers(parsed)), received)
             assert fp is not None
             verdicts.append(computed.check(received))
             assert given.check(received, fp) == verdicts[-1]
