@@ -220,20 +220,7 @@ def test_arabic_and_english_reports_of_one_event_share_a_story() -> None:
 def test_candidate_lists_kept_apart_are_rebuilt_from_the_records() -> None:
     """The worker keeps the band and story lists out of the changelog: a store restored from the records alone,
     with ``reindex``, gives the same lists and so the same verdicts as the store that wrote them."""
-    from datetime import UTC, datetime
-
-    from streams.bench_mix import bench_messages
-    from streams.pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT, meta_from_headers, parse_and_tag
-    from streams.record import iso_utc
-
-    articles = []
-    for offset, (_, payload, kind) in enumerate(bench_messages(60)):
-        meta = meta_from_headers(
-            {HEADER_CONTENT_TYPE: kind.encode(), HEADER_FETCHED_AT: iso_utc(datetime.now(UTC)).encode()}
-        )
-        for item, article in enumerate(parse_and_tag(payload, meta)):
-            article.origin.update({"topic": "raw", "partition": 0, "offset": offset}, item=item)
-            articles.append(article)
+    articles = [article for article, _ in parsed_bench_mix(60, seed=11)]
     together: dict[str, object] = {}
     records: dict[str, object] = {}
     lists: dict[str, object] = {}
@@ -330,31 +317,40 @@ def test_a_fingerprint_that_cannot_be_made_leaves_the_header_out(monkeypatch: py
 
 def test_verdicts_are_the_same_with_fingerprints_from_headers() -> None:
     """Dedup given the parse stage's fingerprints decides exactly as dedup computing them itself."""
+    from streams.pipeline import fingerprint_from_headers
+
+    computed, given = DedupIndex({}), DedupIndex({})
+    verdicts = []
+    for parsed, headers in parsed_bench_mix(80, seed=3):
+        received = Article.loads(parsed.dumps())  # as the dedup stage reads it
+        fp = fingerprint_from_headers(headers, received)
+        assert fp is not None
+        verdicts.append(computed.check(received))
+        assert given.check(received, fp) == verdicts[-1]
+    assert computed.state == given.state
+    assert {v.kind for v in verdicts} >= {None, "near", "content"}
+
+
+def parsed_bench_mix(n: int, seed: int) -> list[tuple[Article, dict[str, bytes]]]:
+    """The bench's messages parsed as the parse stage does: each article, and the headers it sends to dedup."""
     from datetime import UTC, datetime
 
     from streams.bench_mix import bench_messages
     from streams.pipeline import (
         HEADER_CONTENT_TYPE,
         HEADER_FETCHED_AT,
-        fingerprint_from_headers,
         fingerprint_headers,
         meta_from_headers,
         parse_and_tag,
     )
     from streams.record import iso_utc
 
-    computed, given = DedupIndex({}), DedupIndex({})
-    verdicts = []
-    for offset, (_, payload, kind) in enumerate(bench_messages(80, seed=3)):
+    out = []
+    for offset, (_, payload, kind) in enumerate(bench_messages(n, seed)):
         meta = meta_from_headers(
             {HEADER_CONTENT_TYPE: kind.encode(), HEADER_FETCHED_AT: iso_utc(datetime.now(UTC)).encode()}
         )
-        for item, parsed in enumerate(parse_and_tag(payload, meta)):
-            parsed.origin.update({"topic": "raw", "partition": 0, "offset": offset}, item=item)
-            received = Article.loads(parsed.dumps())  # as the dedup stage reads it
-            fp = fingerprint_from_headers(dict(fingerprint_headers(parsed)), received)
-            assert fp is not None
-            verdicts.append(computed.check(received))
-            assert given.check(received, fp) == verdicts[-1]
-    assert computed.state == given.state
-    assert {v.kind for v in verdicts} >= {None, "near", "content"}
+        for item, article in enumerate(parse_and_tag(payload, meta)):
+            article.origin.update({"topic": "raw", "partition": 0, "offset": offset}, item=item)
+            out.append((article, dict(fingerprint_headers(article))))
+    return out
