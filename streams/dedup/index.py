@@ -219,8 +219,8 @@ class DedupIndex:
                 shared = len(names & set(meta["e"]))
                 same_lang = meta["l"] == article.lang
                 needed = self.config.story_min_entities if same_lang else self.config.story_min_entities_cross_language
-                if shared < needed:
-                    continue
+                if shared < needed or (best is not None and shared < best[0]):
+                    continue  # too few names, or fewer than the best so far: its text need not be read
                 text = 0.0
                 if same_lang:
                     stored = self._fresh(f"s:{candidate_id}", now)
