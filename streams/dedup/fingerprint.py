@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "encode_fingerprint",
     "fingerprint",
     "jaccard",
+    "overlap",
 ]
 
 NUM_PERM = 128
@@ -109,11 +111,13 @@ def jaccard(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> float
     return shared / (len(a) + len(b) - shared)
 
 
-def containment(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> float:
-    """How much of the smaller set lies in the larger one (a trimmed copy scores high)."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
+def overlap(a: frozenset[int], stored: Sequence[int]) -> tuple[float, float]:
+    """Jaccard and containment of ``a`` and a stored shingle list (distinct values, as ``sorted(shingles)``),
+    without building a set of the stored list: the dedup stage compares about ten stored texts per article."""
+    if not a or not stored:
+        return 0.0, 0.0
+    shared = len(a.intersection(stored))
+    return shared / (len(a) + len(stored) - shared), shared / min(len(a), len(stored))
 
 
 def _text_digest(title: str, body: str) -> bytes:

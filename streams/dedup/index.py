@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from ..record import Article
-from .fingerprint import Fingerprint, band_keys, containment, fingerprint, jaccard
+from .fingerprint import Fingerprint, band_keys, fingerprint, overlap
 
 __all__ = ["LIST_PREFIXES", "DedupConfig", "DedupIndex", "Verdict"]
 
@@ -185,11 +185,10 @@ class DedupIndex:
                 stored = self._fresh(f"s:{candidate_id}", now)
                 if stored is None:
                     continue
-                other = frozenset(stored["h"])
-                sim = jaccard(fp.shingles, other)
+                sim, contained = overlap(fp.shingles, stored["h"])
                 near = sim >= self.config.near_threshold or (
-                    min(len(fp.shingles), len(other)) >= self.config.min_shingles_for_containment
-                    and containment(fp.shingles, other) >= self.config.containment_threshold
+                    min(len(fp.shingles), len(stored["h"])) >= self.config.min_shingles_for_containment
+                    and contained >= self.config.containment_threshold
                 )
                 if (near, sim) > (best_near, best_sim):
                     best_id, best_sim, best_near = candidate_id, sim, near
@@ -224,7 +223,7 @@ class DedupIndex:
                 text = 0.0
                 if same_lang:
                     stored = self._fresh(f"s:{candidate_id}", now)
-                    text = jaccard(fp.shingles, frozenset(stored["h"])) if stored else 0.0
+                    text = overlap(fp.shingles, stored["h"])[0] if stored else 0.0
                     if text < self.config.story_min_text:
                         continue
                 if best is None or (shared, text) > best[:2]:

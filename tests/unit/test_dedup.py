@@ -354,3 +354,14 @@ def parsed_bench_mix(n: int, seed: int) -> list[tuple[Article, dict[str, bytes]]
             article.origin.update({"topic": "raw", "partition": 0, "offset": offset}, item=item)
             out.append((article, dict(fingerprint_headers(article))))
     return out
+
+
+def test_overlap_with_a_stored_list_is_jaccard_and_containment() -> None:
+    from streams.dedup.fingerprint import jaccard, overlap
+
+    a = frozenset(range(0, 40))
+    for b in (frozenset(range(20, 50)), frozenset(range(100, 110)), frozenset(range(5, 15)), a):
+        sim, contained = overlap(a, sorted(b))
+        assert sim == jaccard(a, b)
+        assert contained == len(a & b) / min(len(a), len(b))
+    assert overlap(a, []) == overlap(frozenset(), [1, 2]) == (0.0, 0.0)
