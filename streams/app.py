@@ -33,7 +33,7 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from .deadletter import deadletter_headers, error_reason
+from .deadletter import deadletter_headers, error_reason, refused_output
 from .dedup.index import DedupConfig, DedupIndex
 from .dedup.store import rocksdb_options
 from .dedup.table import DedupTable, LocalLists
@@ -186,42 +186,70 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             truncated = [*headers, ("dlq.truncated.from.bytes", str(len(message.value or b"")).encode())]
             await send(topics.deadletter, message.key, (message.value or b"")[:TRUNCATED_DEADLETTER_BYTES], truncated)
 
+    # Events are acknowledged by hand, once their outputs are on the broker (or the input is in the dead letters):
+    # an event that fails otherwise (the broker unreachable, refusing us) is left unacknowledged and referenced
+    # in ``held``, so no commit passes it, and the agent stops; Faust restarts it, and the worker after repeated
+    # failures, and the event is processed again from the last commit. (Faust acknowledges an event of an
+    # ordinary stream even when its agent raised: its output would be lost.)
+    held: list[Any] = []
+
+    async def output_failed(stage: str, event: Any, exc: Exception) -> None:
+        """An output of ``event`` was not delivered: dead-letter the input if the broker refused the record
+        itself (it would be refused again), else raise (the event stays unacknowledged)."""
+        record_error = refused_output(exc)
+        if record_error is None:
+            raise exc
+        await dead_letter(stage, event, record_error)
+
     # Parse and route are stateless: several instances of each share the stream, so one event's wait for the
     # broker's acknowledgement overlaps another's work and the producer batches their sends (each event is
     # still acknowledged only after its own outputs). Dedup stays one instance: its verdicts follow the order.
     @app.agent(raw, name="parse", concurrency=settings.concurrency)
     async def parse_agent(stream: Any) -> None:
-        async for event in stream.events():
-            metrics.received.labels(stage="parse").inc()
-            started = time.perf_counter()
-            message = event.message
+        manual = stream.noack()
+        async for event in manual.events():
             try:
-                headers = {k: v for k, v in (message.headers or [])}
-                parsed = parse_and_tag(message.value, meta_from_headers(headers))
-                fp_headers = [fingerprint_headers(article) for article in parsed]  # dedup's, made where it scales
-            except Exception as exc:
-                await dead_letter("parse", event, exc)
-                continue
-            origin = origin_of(message.topic, message.partition, message.offset, headers)
+                await parse_one(event)
+            except Exception:
+                held.append(event)
+                raise
+            await manual.ack(event)
+
+    async def parse_one(event: Any) -> None:
+        metrics.received.labels(stage="parse").inc()
+        started = time.perf_counter()
+        message = event.message
+        try:
+            headers = {k: v for k, v in (message.headers or [])}
+            parsed = parse_and_tag(message.value, meta_from_headers(headers))
+            fp_headers = [fingerprint_headers(article) for article in parsed]  # dedup's, made where it scales
+        except Exception as exc:
+            await dead_letter("parse", event, exc)
+            return
+        origin = origin_of(message.topic, message.partition, message.offset, headers)
+        try:
             deliveries = []
             for item, (article, fp_header) in enumerate(zip(parsed, fp_headers, strict=True)):
                 article.origin.update(origin, item=item)
                 metrics.parsed.labels(format=article.format).inc()
                 deliveries.append(await articles.send(key=DEDUP_KEY, value=article.dumps(), headers=fp_header))
             await asyncio.gather(*deliveries)  # all of a feed's items in flight at once, in order on one partition
-            metrics.stage_seconds.labels(stage="parse").observe(time.perf_counter() - started)
+        except Exception as exc:
+            await output_failed("parse", event, exc)
+            return
+        metrics.stage_seconds.labels(stage="parse").observe(time.perf_counter() - started)
 
     # Dedup is one instance (its verdicts follow the order), so it does not wait for each output before the
     # next article: up to DEDUP_IN_FLIGHT outputs await the broker, sent in order, and each article's event is
     # acknowledged (so its offset can be committed) from its delivery's callback, once the broker has the
-    # output; acknowledgements out of order are safe (faust_commits). A refused delivery leaves its event
-    # unacknowledged, so its offset is not committed, and stops the agent at its next event.
+    # output; acknowledgements out of order are safe (faust_commits). A delivery refused for the record itself
+    # sends the input to the dead letters; any other failed delivery leaves its event unacknowledged (held), so
+    # its offset is not committed, and stops the agent at its next event.
     in_flight: set[Any] = set()
     room = asyncio.Event()  # set while fewer than DEDUP_IN_FLIGHT outputs await the broker
     room.set()
     acks: set[asyncio.Task[Any]] = set()
     refused: list[BaseException] = []
-    held: list[Any] = []  # events left unacknowledged on purpose: referenced, so Faust's commit waits for them
 
     def acknowledge_when_delivered(manual: Any, event: Any) -> Any:
         def delivered(delivery: Any) -> None:
@@ -231,67 +259,101 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             if delivery.cancelled():
                 return
             error = delivery.exception()
-            if error is not None:
-                log.error("dedup output not delivered; its offset stays uncommitted until a restart: %s", error)
-                refused.append(error)
-                held.append(event)
+            if error is None:
+                later(manual.ack(event))
                 return
-            ack = asyncio.ensure_future(manual.ack(event))
-            acks.add(ack)
-            ack.add_done_callback(acks.discard)
+            held.append(event)
+            if refused_output(error) is not None:  # refused for the record itself: the input to the dead letters
+                later(dead_letter_refused(manual, event, error))
+                return
+            log.error("dedup output not delivered; its offset stays uncommitted until a restart: %s", error)
+            refused.append(error)
 
         return delivered
+
+    def later(work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        acks.add(task)
+        task.add_done_callback(acks.discard)
+
+    async def dead_letter_refused(manual: Any, event: Any, error: Exception) -> None:
+        try:
+            await output_failed("dedup", event, error)
+        except Exception as exc:  # the dead letter not delivered either: stays held, the agent stops
+            refused.append(exc)
+            return
+        held.remove(event)
+        await manual.ack(event)
 
     @app.agent(articles, name="dedup")
     async def dedup_agent(stream: Any) -> None:
         manual = stream.noack()
         async for event in manual.events():
-            if refused:  # this event is not acknowledged either: both are processed again after a restart
-                error = refused[0]
-                refused.clear()
-                held.append(event)
-                raise error
-            metrics.received.labels(stage="dedup").inc()
-            started = time.perf_counter()
             try:
-                article = Article.loads(event.message.value)
-                fp = fingerprint_from_headers(dict(event.message.headers or ()), article)
-                verdict = index.check(article, fp)
-                article.dedup = verdict.as_dict()
-            except Exception as exc:
-                await dead_letter("dedup", event, exc)
-                await manual.ack(event)
-                continue
-            target = outputs[topics.duplicates if verdict.duplicate else topics.unique]
-            if verdict.duplicate:
-                metrics.duplicates.labels(kind=verdict.kind or "near").inc()
-            delivery: Any = await target.send(key=article.id.encode(), value=article.dumps())
-            in_flight.add(delivery)
-            delivery.add_done_callback(acknowledge_when_delivered(manual, event))
-            if len(in_flight) >= DEDUP_IN_FLIGHT:
-                room.clear()
-                await room.wait()
-            metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
+                await dedup_one(manual, event)
+            except Exception:
+                held.append(event)
+                raise
+
+    async def dedup_one(manual: Any, event: Any) -> None:
+        if refused:  # this event is not acknowledged either: both are processed again after a restart
+            error = refused[0]
+            refused.clear()
+            raise error
+        metrics.received.labels(stage="dedup").inc()
+        started = time.perf_counter()
+        try:
+            article = Article.loads(event.message.value)
+            fp = fingerprint_from_headers(dict(event.message.headers or ()), article)
+            verdict = index.check(article, fp)
+            article.dedup = verdict.as_dict()
+        except Exception as exc:
+            await dead_letter("dedup", event, exc)
+            await manual.ack(event)
+            return
+        target = outputs[topics.duplicates if verdict.duplicate else topics.unique]
+        if verdict.duplicate:
+            metrics.duplicates.labels(kind=verdict.kind or "near").inc()
+        delivery: Any = await target.send(key=article.id.encode(), value=article.dumps())
+        in_flight.add(delivery)
+        delivery.add_done_callback(acknowledge_when_delivered(manual, event))
+        if len(in_flight) >= DEDUP_IN_FLIGHT:
+            room.clear()
+            await room.wait()
+        metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
 
     @app.agent(unique, name="route", concurrency=settings.concurrency)
     async def route_agent(stream: Any) -> None:
-        async for event in stream.events():
-            metrics.received.labels(stage="route").inc()
-            started = time.perf_counter()
+        manual = stream.noack()
+        async for event in manual.events():
             try:
-                article = Article.loads(event.message.value)
-                current = current_rules()
-                topic, article = route(article, current, topics)
-            except Exception as exc:
-                await dead_letter("route", event, exc)
-                continue
-            decision = article.decision
-            metrics.routed.labels(route=decision["route"]).inc()
-            if decision["review"]:
-                metrics.review.inc()
+                await route_one(event)
+            except Exception:
+                held.append(event)
+                raise
+            await manual.ack(event)
+
+    async def route_one(event: Any) -> None:
+        metrics.received.labels(stage="route").inc()
+        started = time.perf_counter()
+        try:
+            article = Article.loads(event.message.value)
+            current = current_rules()
+            topic, article = route(article, current, topics)
+        except Exception as exc:
+            await dead_letter("route", event, exc)
+            return
+        try:
             await send(topic, article.id.encode(), article.dumps())
-            metrics.stage_seconds.labels(stage="route").observe(time.perf_counter() - started)
-            _observe_end_to_end(metrics, article)
+        except Exception as exc:
+            await output_failed("route", event, exc)
+            return
+        decision = article.decision
+        metrics.routed.labels(route=decision["route"]).inc()
+        if decision["review"]:
+            metrics.review.inc()
+        metrics.stage_seconds.labels(stage="route").observe(time.perf_counter() - started)
+        _observe_end_to_end(metrics, article)
 
     @app.page("/metrics")
     async def metrics_view(self: Any, request: Any) -> Any:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import StreamsError
+from aiokafka.errors import MessageSizeTooLargeError
+
+from .errors import OutputRefusedError, StreamsError
 from .record import iso_utc
 
-__all__ = ["MAX_MESSAGE_CHARS", "deadletter_headers", "error_reason"]
+__all__ = ["MAX_MESSAGE_CHARS", "deadletter_headers", "error_reason", "refused_output"]
 
 MAX_MESSAGE_CHARS = 500
 
@@ -16,6 +18,14 @@ MAX_MESSAGE_CHARS = 500
 def error_reason(exc: BaseException) -> str:
     """A bounded reason class for metrics and headers."""
     return exc.reason if isinstance(exc, StreamsError) else "internal"
+
+
+def refused_output(exc: BaseException) -> OutputRefusedError | None:
+    """The error to dead-letter an input with when the broker refused one of its outputs for the record
+    itself; None when the failure is the broker's or the connection's (the input must be processed again)."""
+    if isinstance(exc, MessageSizeTooLargeError):
+        return OutputRefusedError(f"the broker refused an output of this input: {exc}")
+    return None
 
 
 def deadletter_headers(

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "BrokerUnavailableError",
     "ConfigError",
+    "OutputRefusedError",
     "ParseError",
     "RulesError",
     "StreamsError",
@@ -43,6 +44,13 @@ class ParseError(StreamsError):
 
     stage = "parse"
     reason = "unparseable"
+
+
+class OutputRefusedError(StreamsError):
+    """The broker refused an output of this input for the record itself (larger than the topic takes):
+    sending it again cannot succeed, so the input goes to the dead letters."""
+
+    reason = "output_refused"
 
 
 class RulesError(ConfigError):

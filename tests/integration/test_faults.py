@@ -185,6 +185,48 @@ def test_a_dead_letter_too_large_for_its_topic_is_kept_truncated(
     assert worker.proc.poll() is None
 
 
+def test_an_output_the_broker_refuses_sends_its_input_to_the_dead_letters(
+    bootstrap: str, worker_env: dict[str, str], start_worker
+) -> None:
+    """The broker refuses an article larger than ``news.articles`` takes: the raw message goes to the dead
+    letters with the reason, the messages around it are routed, and every offset is committed (before, the
+    agent crashed, Faust acknowledged the event anyway, and the message was lost without a trace)."""
+    from aiokafka.admin import NewTopic
+
+    settings = Settings.from_env(worker_env)
+
+    async def small_articles_topic() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            topic = NewTopic(
+                settings.topics.articles, settings.partitions, 1, topic_configs={"max.message.bytes": "16384"}
+            )
+            await admin.create_topics([topic])
+        finally:
+            await admin.close()
+
+    asyncio.run(small_articles_topic())
+    worker: WorkerProcess = start_worker()
+    worker.wait_ready()
+    before, after = article_payload(1), article_payload(2)
+    words = " ".join(f"long{i}word" for i in range(3000))
+    big = orjson.dumps({"title": "A long report", "body": words, "url": "https://x.example/long"})
+    asyncio.run(produce(bootstrap, settings.topics.raw, [(b"a", before, JSON), (b"b", big, JSON), (b"c", after, JSON)]))
+    records = asyncio.run(read_until(bootstrap, list(settings.topics.outputs()), lambda rs: len(rs) >= 3, 90))
+    dead = [r for r in records if r.topic == settings.topics.deadletter]
+    assert len(dead) == 1, worker.log_tail()
+    assert dead[0].value == big
+    assert dead[0].headers["dlq.stage"] == b"parse"
+    assert dead[0].headers["dlq.reason"] == b"output_refused"
+    assert set(by_id(records, settings)) == ids_of([before, after])
+    assert worker.proc.poll() is None  # alive
+    deadline = time.monotonic() + 30
+    while asyncio.run(committed_total(bootstrap, settings.app_id, settings.topics.raw)) < 3:
+        assert time.monotonic() < deadline, "raw offsets not committed"
+        time.sleep(0.5)
+
+
 def test_broker_restart_mid_stream_loses_nothing(
     private_broker: dict[str, str], worker_env: dict[str, str], start_worker
 ) -> None:

@@ -33,3 +33,16 @@ def test_process_metrics_are_there_when_asked_for() -> None:
     assert "process_resident_memory_bytes" in text
     assert "process_cpu_seconds_total" in text
     assert "process_resident_memory_bytes" not in generate_latest(build_metrics(CollectorRegistry()).registry).decode()
+
+
+def test_an_output_refused_for_the_record_itself_is_a_dead_letter_reason() -> None:
+    from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+
+    from streams.deadletter import error_reason, refused_output
+    from streams.errors import OutputRefusedError
+
+    refused = refused_output(MessageSizeTooLargeError())
+    assert isinstance(refused, OutputRefusedError)
+    assert not refused.retriable
+    assert error_reason(refused) == "output_refused"
+    assert refused_output(KafkaTimeoutError()) is None  # the broker's trouble: processed again, not dead-lettered
