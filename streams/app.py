@@ -188,10 +188,22 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
 
     # Events are acknowledged by hand, once their outputs are on the broker (or the input is in the dead letters):
     # an event that fails otherwise (the broker unreachable, refusing us) is left unacknowledged and referenced
-    # in ``held``, so no commit passes it, and the agent stops; Faust restarts it, and the worker after repeated
-    # failures, and the event is processed again from the last commit. (Faust acknowledges an event of an
-    # ordinary stream even when its agent raised: its output would be lost.)
+    # in ``held``, so no commit passes it, and the agent stops. Faust restarts the agent, which goes on with the
+    # next events, but only a restart of the worker processes the held event again (from the last commit), and
+    # the next rebalance or SIGTERM waits for it: so /healthz fails while any is held, and a liveness probe
+    # restarts the worker. (Faust acknowledges an event of an ordinary stream even when its agent raised: its
+    # output would be lost.)
     held: list[Any] = []
+
+    def hold(event: Any) -> None:
+        held.append(event)
+        log.critical(
+            "event at %s[%s]@%s left unacknowledged after a failure: commits stop at it and /healthz fails "
+            "until the worker restarts and processes it again",
+            event.message.topic,
+            event.message.partition,
+            event.message.offset,
+        )
 
     async def output_failed(stage: str, event: Any, exc: Exception) -> None:
         """An output of ``event`` was not delivered: dead-letter the input if the broker refused the record
@@ -211,7 +223,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             try:
                 await parse_one(event)
             except Exception:
-                held.append(event)
+                hold(event)
                 raise
             await manual.ack(event)
 
@@ -292,7 +304,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             try:
                 await dedup_one(manual, event)
             except Exception:
-                held.append(event)
+                hold(event)
                 raise
 
     async def dedup_one(manual: Any, event: Any) -> None:
@@ -329,7 +341,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             try:
                 await route_one(event)
             except Exception:
-                held.append(event)
+                hold(event)
                 raise
             await manual.ack(event)
 
@@ -365,6 +377,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
 
     @app.page("/healthz")
     async def healthz(self: Any, request: Any) -> Any:
+        if held:  # events whose outputs failed: only a restart processes them again (and lets commits pass)
+            return self.json({"status": "held", "unacknowledged_events": len(held)}, status=503)
         return self.json({"status": "alive"})
 
     @app.page("/readyz")

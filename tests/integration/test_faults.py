@@ -220,7 +220,8 @@ def test_an_output_the_broker_refuses_sends_its_input_to_the_dead_letters(
     assert dead[0].headers["dlq.stage"] == b"parse"
     assert dead[0].headers["dlq.reason"] == b"output_refused"
     assert set(by_id(records, settings)) == ids_of([before, after])
-    assert worker.proc.poll() is None  # alive
+    assert worker.proc.poll() is None  # alive, and nothing left unacknowledged
+    assert worker.get("/healthz")[0] == 200
     deadline = time.monotonic() + 30
     while asyncio.run(committed_total(bootstrap, settings.app_id, settings.topics.raw)) < 3:
         assert time.monotonic() < deadline, "raw offsets not committed"
