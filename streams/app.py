@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -216,16 +217,20 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     # Parse and route are stateless: several instances of each share the stream, so one event's wait for the
     # broker's acknowledgement overlaps another's work and the producer batches their sends (each event is
     # still acknowledged only after its own outputs). Dedup stays one instance: its verdicts follow the order.
-    @app.agent(raw, name="parse", concurrency=settings.concurrency)
-    async def parse_agent(stream: Any) -> None:
+    async def each_acknowledged(stream: Any, handle: Callable[[Any], Awaitable[None]]) -> None:
+        """``handle`` each event, acknowledging it after; an event it fails on is held, and the agent stops."""
         manual = stream.noack()
         async for event in manual.events():
             try:
-                await parse_one(event)
+                await handle(event)
             except Exception:
                 hold(event)
                 raise
             await manual.ack(event)
+
+    @app.agent(raw, name="parse", concurrency=settings.concurrency)
+    async def parse_agent(stream: Any) -> None:
+        await each_acknowledged(stream, parse_one)
 
     async def parse_one(event: Any) -> None:
         metrics.received.labels(stage="parse").inc()
@@ -336,14 +341,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
 
     @app.agent(unique, name="route", concurrency=settings.concurrency)
     async def route_agent(stream: Any) -> None:
-        manual = stream.noack()
-        async for event in manual.events():
-            try:
-                await route_one(event)
-            except Exception:
-                hold(event)
-                raise
-            await manual.ack(event)
+        await each_acknowledged(stream, route_one)
 
     async def route_one(event: Any) -> None:
         metrics.received.labels(stage="route").inc()
