@@ -217,22 +217,25 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     # Parse and route are stateless: several instances of each share the stream, so one event's wait for the
     # broker's acknowledgement overlaps another's work and the producer batches their sends (each event is
     # still acknowledged only after its own outputs). Dedup stays one instance: its verdicts follow the order.
-    async def each_acknowledged(stream: Any, handle: Callable[[Any], Awaitable[None]]) -> None:
-        """``handle`` each event, acknowledging it after; an event it fails on is held, and the agent stops."""
+    async def each_event(stream: Any, handle: Callable[[Any, Any], Awaitable[bool]]) -> None:
+        """``handle(manual, event)`` each event, acknowledging it after if ``handle`` says it is finished (dedup
+        acknowledges its own later, from delivery callbacks); an event it fails on is held, and the agent stops.
+        """
         manual = stream.noack()
         async for event in manual.events():
             try:
-                await handle(event)
+                finished = await handle(manual, event)
             except Exception:
                 hold(event)
                 raise
-            await manual.ack(event)
+            if finished:
+                await manual.ack(event)
 
     @app.agent(raw, name="parse", concurrency=settings.concurrency)
     async def parse_agent(stream: Any) -> None:
-        await each_acknowledged(stream, parse_one)
+        await each_event(stream, parse_one)
 
-    async def parse_one(event: Any) -> None:
+    async def parse_one(manual: Any, event: Any) -> bool:
         metrics.received.labels(stage="parse").inc()
         started = time.perf_counter()
         message = event.message
@@ -242,7 +245,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             fp_headers = [fingerprint_headers(article) for article in parsed]  # dedup's, made where it scales
         except Exception as exc:
             await dead_letter("parse", event, exc)
-            return
+            return True
         origin = origin_of(message.topic, message.partition, message.offset, headers)
         try:
             deliveries = []
@@ -253,8 +256,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             await asyncio.gather(*deliveries)  # all of a feed's items in flight at once, in order on one partition
         except Exception as exc:
             await output_failed("parse", event, exc)
-            return
+            return True
         metrics.stage_seconds.labels(stage="parse").observe(time.perf_counter() - started)
+        return True
 
     # Dedup is one instance (its verdicts follow the order), so it does not wait for each output before the
     # next article: up to DEDUP_IN_FLIGHT outputs await the broker, sent in order, and each article's event is
@@ -304,15 +308,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
 
     @app.agent(articles, name="dedup")
     async def dedup_agent(stream: Any) -> None:
-        manual = stream.noack()
-        async for event in manual.events():
-            try:
-                await dedup_one(manual, event)
-            except Exception:
-                hold(event)
-                raise
+        await each_event(stream, dedup_one)
 
-    async def dedup_one(manual: Any, event: Any) -> None:
+    async def dedup_one(manual: Any, event: Any) -> bool:
         if refused:  # this event is not acknowledged either: both are processed again after a restart
             error = refused[0]
             refused.clear()
@@ -326,8 +324,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             article.dedup = verdict.as_dict()
         except Exception as exc:
             await dead_letter("dedup", event, exc)
-            await manual.ack(event)
-            return
+            return True
         target = outputs[topics.duplicates if verdict.duplicate else topics.unique]
         if verdict.duplicate:
             metrics.duplicates.labels(kind=verdict.kind or "near").inc()
@@ -338,12 +335,13 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             room.clear()
             await room.wait()
         metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
+        return False  # acknowledged once its output is delivered
 
     @app.agent(unique, name="route", concurrency=settings.concurrency)
     async def route_agent(stream: Any) -> None:
-        await each_acknowledged(stream, route_one)
+        await each_event(stream, route_one)
 
-    async def route_one(event: Any) -> None:
+    async def route_one(manual: Any, event: Any) -> bool:
         metrics.received.labels(stage="route").inc()
         started = time.perf_counter()
         try:
@@ -352,18 +350,19 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
             topic, article = route(article, current, topics)
         except Exception as exc:
             await dead_letter("route", event, exc)
-            return
+            return True
         try:
             await send(topic, article.id.encode(), article.dumps())
         except Exception as exc:
             await output_failed("route", event, exc)
-            return
+            return True
         decision = article.decision
         metrics.routed.labels(route=decision["route"]).inc()
         if decision["review"]:
             metrics.review.inc()
         metrics.stage_seconds.labels(stage="route").observe(time.perf_counter() - started)
         _observe_end_to_end(metrics, article)
+        return True
 
     @app.page("/metrics")
     async def metrics_view(self: Any, request: Any) -> Any:

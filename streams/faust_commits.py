@@ -11,8 +11,8 @@ lost if the worker then died: at-least-once broken.
 ``commit_only_finished`` keeps Faust's check and adds one: the run ends below the lowest offset still in
 progress (Faust tracks every message handed to the streams until it is acknowledged). The gap handling is
 Faust's own (offsets missing from the log, such as compacted ones, count as done). A message stays "in
-progress" only while something references it, so an event must not be dropped unacknowledged (dedup keeps
-the events of refused deliveries).
+progress" only while something references it, so an event must not be dropped unacknowledged (the app keeps
+the events whose outputs failed in ``held``).
 Tied to faust-streaming < 0.16, the range pyproject allows; idempotent.
 """
 
