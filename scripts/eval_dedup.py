@@ -21,9 +21,9 @@ from pathlib import Path
 
 import orjson
 
-from streams.dedup.index import DedupConfig, DedupIndex
-from streams.parsing import RawMeta, parse_payload
-from streams.tagging.tagger import tag
+from streams.stages.dedup.index import DedupConfig, DedupIndex
+from streams.stages.parsing import RawMeta, parse_payload
+from streams.stages.tagging.tagger import tag
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dev"
 COPY_TYPES = {"syndicated_copy", "same_outlet_duplicate"}

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import orjson
 
-from streams.parsing import RawMeta
-from streams.pipeline import classify_article, parse_and_tag
-from streams.routing import load_rules
+from streams.stages.parsing import RawMeta
+from streams.stages.pipeline import classify_article, parse_and_tag
+from streams.stages.routing import load_rules
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dev" / "labelled.jsonl"
 

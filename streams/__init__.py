@@ -4,13 +4,13 @@ The public API is small: settings, errors, the article record, and the pure stag
 agents wrap (usable without Kafka). The worker itself runs with ``python -m streams worker``.
 """
 
-from ._version import __version__
-from .errors import BrokerUnavailableError, ConfigError, ParseError, RulesError, StreamsError
-from .parsing import RawMeta, parse_payload
-from .pipeline import classify_article, parse_and_tag, route
-from .record import SCHEMA_VERSION, Article, Source
-from .routing import Rules, load_rules
-from .settings import Settings, Topics
+from streams._version import __version__
+from streams.errors import BrokerUnavailableError, ConfigError, ParseError, RulesError, StreamsError
+from streams.settings import Settings, Topics
+from streams.stages.parsing import RawMeta, parse_payload
+from streams.stages.pipeline import classify_article, parse_and_tag, route
+from streams.stages.record import SCHEMA_VERSION, Article, Source
+from streams.stages.routing import Rules, load_rules
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -22,8 +22,8 @@ from typing import Any, TextIO
 
 import orjson
 
-from .errors import ParseError, StreamsError
-from .settings import Settings
+from streams.errors import ParseError, StreamsError
+from streams.settings import Settings
 
 __all__ = ["main"]
 
@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     dedup = sub.add_parser("dedup", help="dedup verdicts over JSONL, in order")
     dedup.add_argument("input", nargs="?", default="-")
     ingest = sub.add_parser("ingest", help="poll feeds and publish new items to the raw topic")
-    ingest.add_argument("--feeds", type=Path, required=True, help="YAML list of feeds (see streams.ingest.config)")
+    ingest.add_argument(
+        "--feeds", type=Path, required=True, help="YAML list of feeds (ops/feeds.example.yaml)"
+    )
     ingest.add_argument("--once", action="store_true", help="poll each feed once and exit")
     ingest.add_argument("--metrics-port", type=int, default=None, help="serve /metrics on this port")
     replay = sub.add_parser("replay", help="re-publish a time range of a topic into a backfill run")
@@ -90,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "worker":
-            from .worker import run_worker
+            from streams.runtime.worker import run_worker
 
             return run_worker(settings, loglevel=args.loglevel)
         logging.basicConfig(
@@ -99,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         logging.getLogger("aiokafka").setLevel(logging.WARNING)  # its INFO lines are noise on a terminal
         if args.command == "produce":
-            from .produce import messages_from_files, publish
+            from streams.tools.produce import messages_from_files, publish
 
             count = asyncio.run(publish(settings, args.topic or settings.topics.raw, messages_from_files(args.paths)))
             print(f"published {count} message(s) to {args.topic or settings.topics.raw}")
@@ -111,22 +113,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ingest":
             return _ingest(settings, args.feeds, args.once, args.metrics_port)
         if args.command in {"replay", "offsets", "reroute"}:
-            from .backfill_cli import run_backfill_command
+            from streams.tools.backfill import run_backfill_command
 
             return run_backfill_command(args, settings)
         if args.command == "topics":
-            from .kafka_admin import ensure_topics
+            from streams.runtime.kafka import ensure_topics
 
             created = asyncio.run(ensure_topics(settings))
             print(f"created: {', '.join(created) or 'none (all exist)'}")
             return 0
         if args.command == "demo":
-            from .demo import run_demo
+            from streams.devtools.demo import run_demo
 
             return run_demo(settings, keep=args.keep)
         if args.command == "bench":
-            from .bench import run_bench
-            from .parsing.langid import set_accuracy
+            from streams.devtools.bench.offline import run_bench
+            from streams.stages.parsing.langid import set_accuracy
 
             set_accuracy(settings.langid_accuracy)  # as the worker does
             if args.stage in ("pipeline", "scaleout"):
@@ -149,12 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _bench_on_broker(settings: Settings, stage: str, raw_messages: int) -> int:
     if stage == "scaleout":
-        from .bench_scaleout import bench_scaleout
+        from streams.devtools.bench.scaleout import bench_scaleout
 
         numbers = bench_scaleout(settings, n=raw_messages)
         print("one worker against two on the same backlog")
     else:
-        from .bench_pipeline import bench_pipeline
+        from streams.devtools.bench.pipeline import bench_pipeline
 
         numbers = bench_pipeline(settings, n=raw_messages)
         print("whole pipeline on the broker (one worker)")
@@ -168,9 +170,9 @@ def _ingest(settings: Settings, feeds_path: Path, once: bool, metrics_port: int 
 
     from prometheus_client import start_http_server
 
-    from .ingest import Poller, load_feeds
-    from .kafka_admin import ensure_topics
-    from .metrics import build_metrics
+    from streams.runtime.kafka import ensure_topics
+    from streams.runtime.metrics import build_metrics
+    from streams.tools.ingest import Poller, load_feeds
 
     feeds = load_feeds(feeds_path)
     metrics = build_metrics(process=True)
@@ -210,9 +212,9 @@ def _read_records(inputs: Sequence[str]) -> Iterator[tuple[str, bytes, str | Non
 
 
 def _classify(inputs: Sequence[str], rules_path: Path | None, full: bool, out: TextIO) -> int:
-    from .parsing import RawMeta
-    from .pipeline import classify_article, parse_and_tag, summary
-    from .routing import load_rules
+    from streams.stages.parsing import RawMeta
+    from streams.stages.pipeline import classify_article, parse_and_tag, summary
+    from streams.stages.routing import load_rules
 
     rules = load_rules(rules_path)
     failures = 0
@@ -231,8 +233,8 @@ def _classify(inputs: Sequence[str], rules_path: Path | None, full: bool, out: T
 
 
 def _dedup(input_name: str, settings: Settings, out: TextIO) -> int:
-    from .dedup.index import DedupConfig, DedupIndex
-    from .parsing import RawMeta, parse_payload
+    from streams.stages.dedup.index import DedupConfig, DedupIndex
+    from streams.stages.parsing import RawMeta, parse_payload
 
     index = DedupIndex({}, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
     shown: dict[str, str] = {}  # internal id -> the id the input gave, so dup_of and story read alike

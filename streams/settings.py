@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from streams.errors import ConfigError
 
 __all__ = ["Settings", "Topics"]
 

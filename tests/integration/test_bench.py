@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.bench_mix import bench_messages
-from streams.bench_pipeline import bench_pipeline
-from streams.localrun import expected_outputs
+from streams.devtools.bench.mix import bench_messages
+from streams.devtools.bench.pipeline import bench_pipeline
+from streams.devtools.localrun import expected_outputs
 from streams.settings import Settings
 
 
@@ -47,7 +47,7 @@ def test_pipeline_bench_on_a_small_backlog(bootstrap: str, tmp_path: Path) -> No
 
 
 def test_scaleout_bench_on_a_small_backlog(bootstrap: str, tmp_path: Path) -> None:
-    from streams.bench_scaleout import bench_scaleout
+    from streams.devtools.bench.scaleout import bench_scaleout
 
     n = 30
     results = bench_scaleout(Settings.from_env({"KAFKA_BOOTSTRAP": bootstrap}), n=n, workdir=tmp_path)

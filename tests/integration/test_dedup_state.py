@@ -7,10 +7,10 @@ from pathlib import Path
 
 import orjson
 
-from streams.dedup.index import DedupIndex
-from streams.record import Article
-from streams.replay import plan_replay, run_replay
 from streams.settings import Settings
+from streams.stages.dedup.index import DedupIndex
+from streams.stages.record import Article
+from streams.tools.replay import plan_replay, run_replay
 
 from .kafka_io import Record, produce, read_until
 

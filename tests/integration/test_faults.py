@@ -16,8 +16,8 @@ from pathlib import Path
 import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams.parsing import RawMeta, parse_payload
 from streams.settings import Settings
+from streams.stages.parsing import RawMeta, parse_payload
 
 from .conftest import WorkerProcess, free_port
 from .kafka_io import Record, produce, read_until

@@ -14,8 +14,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from streams.parsing import RawMeta, parse_payload
 from streams.settings import Settings
+from streams.stages.parsing import RawMeta, parse_payload
 
 from .conftest import WorkerProcess
 from .kafka_io import Record, produce, read_until

@@ -9,10 +9,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.ingest import FeedConfig, Poller
-from streams.kafka_admin import ensure_topics
-from streams.metrics import build_metrics
+from streams.runtime.kafka import ensure_topics
+from streams.runtime.metrics import build_metrics
 from streams.settings import Settings
+from streams.tools.ingest import FeedConfig, Poller
 from tests.feed_server import FeedServer, rss
 
 from .kafka_io import read_until
@@ -78,7 +78,7 @@ def test_items_are_published_once_across_polls_and_restarts(bootstrap: str, uniq
 @pytest.mark.parametrize("interval", [10])
 def test_feeds_file_refuses_too_frequent_polling(tmp_path: Path, interval: int) -> None:
     from streams.errors import ConfigError
-    from streams.ingest import load_feeds
+    from streams.tools.ingest import load_feeds
 
     path = tmp_path / "feeds.yaml"
     path.write_text(f"feeds:\n  - {{name: a, url: 'https://x.example/rss', interval: {interval}}}\n")

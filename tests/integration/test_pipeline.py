@@ -8,11 +8,11 @@ from pathlib import Path
 
 import orjson
 
-from streams.dedup.fingerprint import FINGERPRINT_HEADER, fingerprint
-from streams.parsing import RawMeta, parse_payload
-from streams.pipeline import fingerprint_from_headers
-from streams.record import Article
 from streams.settings import Settings
+from streams.stages.dedup.fingerprint import FINGERPRINT_HEADER, fingerprint
+from streams.stages.parsing import RawMeta, parse_payload
+from streams.stages.pipeline import fingerprint_from_headers
+from streams.stages.record import Article
 
 from .kafka_io import Record, produce, read_until
 

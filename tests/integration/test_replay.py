@@ -11,13 +11,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from streams.offsets import GroupIsLiveError, apply_reset, plan_reset
-from streams.parsing import RawMeta
-from streams.pipeline import parse_and_tag
-from streams.replay import plan_replay, run_replay
-from streams.reroute import reroute
-from streams.routing import Rules, load_rules
 from streams.settings import Settings
+from streams.stages.parsing import RawMeta
+from streams.stages.pipeline import parse_and_tag
+from streams.stages.routing import Rules, load_rules
+from streams.tools.offsets import GroupIsLiveError, apply_reset, plan_reset
+from streams.tools.replay import plan_replay, run_replay
+from streams.tools.reroute import reroute
 
 from .kafka_io import read_until
 

@@ -105,7 +105,7 @@ def client_env(
 
 
 def connects(env: dict[str, str], timeout: float = 15) -> bool:
-    from streams.kafka_admin import wait_for_broker
+    from streams.runtime.kafka import wait_for_broker
 
     try:
         asyncio.run(wait_for_broker(Settings.from_env(env), timeout=timeout))
@@ -309,7 +309,7 @@ def test_faust_presents_the_client_certificate(secure_broker: dict[str, str]) ->
     """The context the worker's Faust clients get carries KAFKA_SSL_CERTFILE/KEYFILE: the MTLS listener answers it."""
     from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
-    from streams.app import _credentials
+    from streams.runtime.app import _credentials
 
     auth = credentials_to_aiokafka_auth(_credentials(Settings.from_env(client_env(secure_broker, "MTLS"))))
     assert auth["security_protocol"] == "SSL"
@@ -330,7 +330,7 @@ def test_faust_is_given_the_configured_protocol_and_mechanism(
     """What the worker's Faust consumer and producer receive: no fallback to PLAIN, TLS verifying the host."""
     from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
-    from streams.app import _credentials
+    from streams.runtime.app import _credentials
 
     auth = credentials_to_aiokafka_auth(_credentials(Settings.from_env(client_env(secure_broker, protocol, mechanism))))
     assert auth["security_protocol"] == protocol

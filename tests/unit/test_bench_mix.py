@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from streams.bench_mix import bench_messages
-from streams.dedup.fingerprint import jaccard, shingle_hashes
-from streams.dedup.index import DedupConfig, DedupIndex
-from streams.pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT, meta_from_headers, parse_and_tag
-from streams.record import Article, iso_utc
+from streams.devtools.bench.mix import bench_messages
+from streams.stages.dedup.fingerprint import jaccard, shingle_hashes
+from streams.stages.dedup.index import DedupConfig, DedupIndex
+from streams.stages.pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT, meta_from_headers, parse_and_tag
+from streams.stages.record import Article, iso_utc
 
 
 def _articles(payload: bytes, content_type: str) -> list[Article]:

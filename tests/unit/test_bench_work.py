@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streams.bench_mix import bench_messages
-from streams.bench_work import stage_work
+from streams.devtools.bench.mix import bench_messages
+from streams.devtools.bench.work import stage_work
 
 
 def test_stage_work_measures_each_stage_and_derives_the_ceilings() -> None:

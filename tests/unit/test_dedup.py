@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from streams.dedup.index import DedupConfig, DedupIndex
-from streams.parsing import RawMeta, parse_payload
-from streams.record import Article
+from streams.stages.dedup.index import DedupConfig, DedupIndex
+from streams.stages.parsing import RawMeta, parse_payload
+from streams.stages.record import Article
 
 WIRE = (
     "The foreign ministers of the two countries met on Tuesday in the capital to discuss border security, "
@@ -88,7 +88,7 @@ def test_old_entries_expire() -> None:
 
 
 def tagged(title: str, body: str, published: str, offset: int, lang: str = "en") -> Article:
-    from streams.tagging.tagger import tag
+    from streams.stages.tagging.tagger import tag
 
     a = article(title, body, offset=offset)
     a.published, a.lang = published, lang
@@ -143,7 +143,7 @@ def test_story_links_need_close_dates(second_date: str, linked: bool) -> None:
 
 
 def test_rocks_mapping_behaves_like_a_dict(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from streams.dedup.store import RocksMapping
+    from streams.runtime.rocksdb import RocksMapping
 
     store = RocksMapping(tmp_path / "state")
     index = DedupIndex(store)
@@ -160,8 +160,8 @@ def test_dedup_state_memory_is_bounded_in_the_worker_and_offline() -> None:
     """Faust's own defaults are a 2 GB block cache and three 64 MB write buffers per table partition."""
     from faust.stores.rocksdb import RocksDBOptions
 
-    from streams.app import create_app
-    from streams.dedup.store import rocksdb_options
+    from streams.runtime.app import create_app
+    from streams.runtime.rocksdb import rocksdb_options
     from streams.settings import Settings
 
     assert rocksdb_options(64) == {
@@ -178,7 +178,7 @@ def test_dedup_state_memory_is_bounded_in_the_worker_and_offline() -> None:
 
 def test_fingerprints_are_pinned() -> None:
     """Band keys live in the dedup table: a library or scheme change must not silently change them."""
-    from streams.dedup.fingerprint import fingerprint
+    from streams.stages.dedup.fingerprint import fingerprint
 
     fp = fingerprint("", "one two three four five six seven eight nine ten eleven twelve " * 4)
     assert len(fp.bands) == 42
@@ -248,7 +248,7 @@ def test_dedup_table_rebuilds_lists_from_a_restored_changelog_batch() -> None:
     import faust
     import orjson
 
-    from streams.dedup.table import DedupTable
+    from streams.runtime.dedup_table import DedupTable
 
     app = faust.App("test-dedup-table", store="memory://", autodiscover=False)
     table = DedupTable(app, name="dedup-state", default=None, beacon=app.tables.beacon, partitions=1)
@@ -279,8 +279,8 @@ def test_dedup_table_rebuilds_lists_from_a_restored_changelog_batch() -> None:
 
 def test_fingerprint_header_round_trips_and_refuses_what_does_not_fit() -> None:
     """The parse stage sends the fingerprint in a header; dedup takes it only for the same text and format."""
-    from streams.dedup.fingerprint import FINGERPRINT_HEADER, decode_fingerprint, encode_fingerprint, fingerprint
-    from streams.pipeline import fingerprint_from_headers, fingerprint_headers
+    from streams.stages.dedup.fingerprint import FINGERPRINT_HEADER, decode_fingerprint, encode_fingerprint, fingerprint
+    from streams.stages.pipeline import fingerprint_from_headers, fingerprint_headers
 
     wire = article("Ministers meet", WIRE)
     ((name, data),) = fingerprint_headers(wire)
@@ -306,18 +306,18 @@ def test_fingerprint_header_round_trips_and_refuses_what_does_not_fit() -> None:
 def test_a_fingerprint_that_cannot_be_made_leaves_the_header_out(monkeypatch: pytest.MonkeyPatch) -> None:
     """Parse still sends the article; dedup then computes the fingerprint (and dead-letters it alone if that
     fails), instead of the whole raw message going to the dead letters."""
-    import streams.pipeline
+    import streams.stages.pipeline
 
     def broken(title: str, body: str) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(streams.pipeline, "fingerprint", broken)
-    assert streams.pipeline.fingerprint_headers(article("Ministers meet", WIRE)) == []
+    monkeypatch.setattr(streams.stages.pipeline, "fingerprint", broken)
+    assert streams.stages.pipeline.fingerprint_headers(article("Ministers meet", WIRE)) == []
 
 
 def test_verdicts_are_the_same_with_fingerprints_from_headers() -> None:
     """Dedup given the parse stage's fingerprints decides exactly as dedup computing them itself."""
-    from streams.pipeline import fingerprint_from_headers
+    from streams.stages.pipeline import fingerprint_from_headers
 
     computed, given = DedupIndex({}), DedupIndex({})
     verdicts = []
@@ -335,15 +335,15 @@ def parsed_bench_mix(n: int, seed: int) -> list[tuple[Article, dict[str, bytes]]
     """The bench's messages parsed as the parse stage does: each article, and the headers it sends to dedup."""
     from datetime import UTC, datetime
 
-    from streams.bench_mix import bench_messages
-    from streams.pipeline import (
+    from streams.devtools.bench.mix import bench_messages
+    from streams.stages.pipeline import (
         HEADER_CONTENT_TYPE,
         HEADER_FETCHED_AT,
         fingerprint_headers,
         meta_from_headers,
         parse_and_tag,
     )
-    from streams.record import iso_utc
+    from streams.stages.record import iso_utc
 
     out = []
     for offset, (_, payload, kind) in enumerate(bench_messages(n, seed)):
@@ -357,7 +357,7 @@ def parsed_bench_mix(n: int, seed: int) -> list[tuple[Article, dict[str, bytes]]
 
 
 def test_overlap_with_a_stored_list_is_jaccard_and_containment() -> None:
-    from streams.dedup.fingerprint import jaccard, overlap
+    from streams.stages.dedup.fingerprint import jaccard, overlap
 
     a = frozenset(range(0, 40))
     for b in (frozenset(range(20, 50)), frozenset(range(100, 110)), frozenset(range(5, 15)), a):

@@ -1,7 +1,7 @@
 from prometheus_client import CollectorRegistry, generate_latest
 
 from streams.errors import BrokerUnavailableError, ParseError, StreamsError
-from streams.metrics import build_metrics
+from streams.runtime.metrics import build_metrics
 
 
 def test_errors_share_one_root_and_say_whether_to_retry() -> None:
@@ -38,8 +38,8 @@ def test_process_metrics_are_there_when_asked_for() -> None:
 def test_an_output_refused_for_the_record_itself_is_a_dead_letter_reason() -> None:
     from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 
-    from streams.deadletter import error_reason, refused_output
     from streams.errors import OutputRefusedError
+    from streams.runtime.deadletter import error_reason, refused_output
 
     refused = refused_output(MessageSizeTooLargeError())
     assert isinstance(refused, OutputRefusedError)

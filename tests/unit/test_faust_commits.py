@@ -10,7 +10,7 @@ import pytest
 from faust.transport.consumer import Consumer
 from intervaltree import IntervalTree
 
-from streams.faust_commits import commit_only_finished, committable_run
+from streams.runtime.patches.commits import commit_only_finished, committable_run
 
 
 @pytest.mark.parametrize(

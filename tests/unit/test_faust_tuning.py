@@ -8,7 +8,13 @@ from typing import Any
 
 from faust.types import TP
 
-from streams.faust_tuning import _rewind, drop_stale_batches, rewind_targets, shorten_fetch_wait, without_spinner
+from streams.runtime.patches.tuning import (
+    _rewind,
+    drop_stale_batches,
+    rewind_targets,
+    shorten_fetch_wait,
+    without_spinner,
+)
 
 RAW = TP("news.raw", 0)
 UNIQUE = TP("news.unique", 1)

@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from streams.ingest import Fetcher, split_feed
-from streams.ingest.http import Validators
+from streams.tools.ingest import Fetcher, split_feed
+from streams.tools.ingest.http import Validators
 from tests.feed_server import FeedServer, load_dir, rss
 
 ARABIC = rss("أخبار تجريبية", [("a1", "وزير الخارجية يلتقي المبعوث الأممي"), ("a2", "محادثات جديدة في جنيف")])

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from streams.pipeline import classify_article
-from streams.record import Article
-from streams.routing import load_rules
-from streams.tagging.tagger import tag
+from streams.stages.pipeline import classify_article
+from streams.stages.record import Article
+from streams.stages.routing import load_rules
+from streams.stages.tagging.tagger import tag
 
 RULES = load_rules()
 

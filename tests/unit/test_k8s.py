@@ -23,7 +23,7 @@ def test_worker_deployment() -> None:
 
 
 def test_rules_configmap_is_valid_rules() -> None:
-    from streams.routing.rules import Rules
+    from streams.stages.routing.rules import Rules
 
     rules_map = next(d for d in docs() if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "streams-rules")
     rules = Rules.from_dict(yaml.safe_load(rules_map["data"]["rules.yaml"]))

@@ -8,9 +8,9 @@ import orjson
 import pytest
 
 from streams.errors import ParseError
-from streams.parsing import RawMeta, parse_payload, sniff_format
-from streams.parsing.dates import parse_date
-from streams.parsing.urls import canonical_url
+from streams.stages.parsing import RawMeta, parse_payload, sniff_format
+from streams.stages.parsing.dates import parse_date
+from streams.stages.parsing.urls import canonical_url
 
 # items per shared feed file, counted by hand from the files
 FEED_ITEMS = {
@@ -81,7 +81,7 @@ def _oracle(raw: bytes) -> list[tuple[str, str | None]]:
 def test_feed_titles_and_dates_match_an_independent_reading(shared_data: Path, name: str) -> None:
     import html
 
-    from streams.parsing.dates import parse_date
+    from streams.stages.parsing.dates import parse_date
 
     raw = (shared_data / "dev" / "feeds" / name).read_bytes()
     ours = parse_payload(raw)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from streams.parsing import RawMeta, parse_payload
-from streams.parsing.langid import detect_language
+from streams.stages.parsing import RawMeta, parse_payload
+from streams.stages.parsing.langid import detect_language
 
 
 def test_gdelt_doc_style_and_generic_aliases() -> None:
@@ -85,7 +85,7 @@ def test_language_of_short_headlines(text: str, lang: str) -> None:
 
 
 def test_long_arabic_without_persian_letters_is_arabic_without_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    from streams.parsing import langid
+    from streams.stages.parsing import langid
 
     def no_model(codes: tuple[str, ...]) -> None:
         raise AssertionError("lingua was asked")
@@ -102,7 +102,7 @@ def test_arabic_script_with_persian_letters_goes_to_the_model() -> None:
 
 @pytest.mark.parametrize("accuracy", ["low", "high"])
 def test_a_declared_language_wins_on_a_short_headline(accuracy: str) -> None:
-    from streams.parsing import langid
+    from streams.stages.parsing import langid
 
     langid.set_accuracy(accuracy)
     try:
@@ -116,7 +116,7 @@ def test_a_declared_language_wins_on_a_short_headline(accuracy: str) -> None:
 
 
 def test_accuracy_mode_is_checked() -> None:
-    from streams.parsing import langid
+    from streams.stages.parsing import langid
 
     with pytest.raises(ValueError, match="low"):
         langid.set_accuracy("best")

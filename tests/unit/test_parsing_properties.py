@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streams.errors import ParseError
-from streams.parsing import RawMeta, parse_payload
+from streams.stages.parsing import RawMeta, parse_payload
 
 SAMPLES = Path(__file__).resolve().parents[2] / "streams" / "samples"
 SEEDS = [p.read_bytes() for p in sorted(SAMPLES.iterdir()) if p.suffix in {".rss", ".atom", ".html", ".json"}]

@@ -8,12 +8,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from streams.deadletter import deadletter_headers
 from streams.errors import ParseError
-from streams.parsing import RawMeta, parse_payload
-from streams.pipeline import classify_article, parse_and_tag
-from streams.record import Article
-from streams.routing import load_rules
+from streams.runtime.deadletter import deadletter_headers
+from streams.stages.parsing import RawMeta, parse_payload
+from streams.stages.pipeline import classify_article, parse_and_tag
+from streams.stages.record import Article
+from streams.stages.routing import load_rules
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "streams/schema/article.schema.json").read_text())
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from streams.errors import RulesError
-from streams.routing import RulesWatcher, load_rules
-from streams.routing.rules import Rules
+from streams.stages.routing import RulesWatcher, load_rules
+from streams.stages.routing.rules import Rules
 
 TAGS = {"entities": [{"id": "country.SY"}], "topics": {"refugees": {}}}
 

@@ -132,7 +132,7 @@ def _server_sees(client: ssl.SSLContext, server: ssl.SSLContext) -> dict[str, ob
 
 def test_the_client_certificate_reaches_aiokafka_and_faust(tmp_path: Path) -> None:
     """KAFKA_SSL_CERTFILE/KEYFILE are loaded into the context aiokafka and Faust get, and presented when asked."""
-    from streams.app import _credentials
+    from streams.runtime.app import _credentials
 
     server_cert, server_key = _self_signed(tmp_path, "server", san="DNS:localhost")
     client_cert, client_key = _self_signed(tmp_path, "client")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from streams.parsing import RawMeta, parse_payload
-from streams.pipeline import classify_article
-from streams.record import Article
-from streams.routing import load_rules
+from streams.stages.parsing import RawMeta, parse_payload
+from streams.stages.pipeline import classify_article
+from streams.stages.record import Article
+from streams.stages.routing import load_rules
 
 
 def decide(title: str, body: str = "", lang: str = "en") -> dict:
@@ -95,7 +95,7 @@ def test_every_decision_says_why() -> None:
 
 
 def entity_ids(title: str, body: str = "") -> set[str]:
-    from streams.tagging.tagger import tag
+    from streams.stages.tagging.tagger import tag
 
     return {e["id"] for e in tag(title, body)["entities"]}
 
@@ -130,7 +130,7 @@ def test_a_statement_by_the_us_about_syria_is_diplomacy() -> None:
 
 
 def test_a_short_form_can_be_the_speaker_of_a_quoted_headline() -> None:
-    from streams.tagging.tagger import tag
+    from streams.stages.tagging.tagger import tag
 
     clauses = tag("UN envoy: talks on Syria must resume", "")["headline"]
     assert [c["speakers"] for c in clauses] == [["organisation.united_nations"]]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streams.tagging.lexicon import Lexicon
-from streams.textnorm import fold
+from streams.stages.tagging.lexicon import Lexicon
+from streams.stages.textnorm import fold
 
 ENTITIES = {
     "version": 1,

@@ -1,0 +1,1 @@
+"""Development tools: the demo, running local workers, and the benchmarks (``bench``)."""

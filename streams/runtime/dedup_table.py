@@ -1,0 +1,140 @@
+"""The dedup index's state in the worker: one Faust table whose changelog carries the records only.
+
+A Faust table sends a changelog record for every write. The index writes about 4 records per new article
+(verdict, exact keys, shingles, story names) and appends it to about 45 candidate lists (42 LSH bands, up to
+10 story pairs). Sent to the changelog, the lists were 45 of a new article's 49 writes and most of its bytes
+(each list is rewritten whole), and the dedup stage spent its time producing them. The lists follow
+from the records, so here they are written to the table's local store only (``LocalLists``), and when Faust
+restores the table from its changelog (a new worker, another worker taking the partition over, a standby)
+``DedupTable`` rebuilds them from each restored record with ``DedupIndex.reindex``, in changelog order,
+that is, in the order the records were first written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from typing import Any
+
+import faust
+
+from streams.stages.dedup.index import LIST_PREFIXES
+
+__all__ = ["DedupTable", "LocalLists"]
+
+log = logging.getLogger(__name__)
+
+Reindex = Callable[[MutableMapping[str, Any], str, Any], None]  # (lists of that partition, key, record)
+
+
+class LocalLists(MutableMapping[str, Any]):
+    """The candidate lists, read and written in the table's local store: no changelog record for them.
+
+    Writes go to the store of the partition of the event being processed, like the table's own writes.
+    """
+
+    def __init__(self, table: faust.Table[str, Any]) -> None:
+        self._table = table
+
+    def __getitem__(self, key: str) -> Any:
+        return self._table.data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._table.data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._table.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key in self._table.data if isinstance(key, str) and key[:2] in LIST_PREFIXES)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _PartitionLists(MutableMapping[str, Any]):
+    """The lists in one partition's local store, outside any event (recovery runs outside the agents)."""
+
+    def __init__(self, store: Any, partition: int) -> None:
+        self._store = store
+        self._db = store._db_for_partition(partition) if hasattr(store, "_db_for_partition") else None
+
+    def __getitem__(self, key: str) -> Any:
+        if self._db is None:  # the in-memory store keeps objects
+            return self._store.data[key]
+        raw = self._db.get(self._store._encode_key(key))
+        if raw is None:
+            raise KeyError(key)
+        return self._store._decode_value(raw)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self._db is None:
+            self._store.data[key] = value
+        else:
+            self._db.put(self._store._encode_key(key), self._store._encode_value(value))
+
+    def __delitem__(self, key: str) -> None:
+        if self._db is None:
+            del self._store.data[key]
+        else:
+            self._db.delete(self._store._encode_key(key))
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("the lists of a partition are looked up by key only")
+
+    def __len__(self) -> int:
+        raise TypeError("the lists of a partition are looked up by key only")
+
+
+class DedupTable(faust.Table[str, Any]):
+    """A table that rebuilds the candidate lists from the records it restores from its changelog."""
+
+    reindex: Reindex | None = None  # set by the app: DedupIndex.reindex over the lists given
+
+    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
+        events = list(batch)
+        # the lists first: Faust records the batch's offsets as restored when it writes the records, so a
+        # worker killed in between must find the lists already there (rebuilding never reads the records)
+        if self.reindex is not None:
+            events = self._rebuild_lists(events)
+        super().apply_changelog_batch(events)
+
+    def _rebuild_lists(self, events: list[Any]) -> list[Any]:
+        """Rebuild the lists from the batch's records; return the events Faust still has to apply.
+
+        A changelog written before the lists left it holds list records too: they are applied here, in
+        their place among the records, so that a list is what it was, plus what the records after it add.
+        """
+        assert self.reindex is not None
+        store: Any = self.data  # a faust Store: its key and value codecs are not in the StoreT protocol
+        views: dict[int, _PartitionLists] = {}
+        rest = []
+        for event in events:
+            message = event.message
+            try:
+                key = store._decode_key(message.key) if message.key is not None else None
+                if not isinstance(key, str) or key[:2] not in ("s:", "m:", *LIST_PREFIXES):
+                    rest.append(event)
+                    continue
+                view = views.get(message.partition)
+                if view is None:
+                    view = views[message.partition] = _PartitionLists(store, message.partition)
+                value = store._decode_value(message.value) if message.value is not None else None
+                if key[:2] in LIST_PREFIXES:  # an old changelog's list record
+                    if value is None:
+                        view.pop(key, None)
+                    else:
+                        view[key] = value
+                    continue
+                rest.append(event)
+                self.reindex(view, key, value)
+            except Exception:  # one unreadable record must not stop the recovery of all the others
+                if not rest or rest[-1] is not event:
+                    rest.append(event)  # Faust applies it as it would have
+                log.exception(
+                    "dedup lists: record at %s[%s]@%s not indexed",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                )
+        return rest

@@ -1,0 +1,1 @@
+"""Faust and aiokafka patches."""

@@ -1,0 +1,107 @@
+"""The command-line side of replay, offsets and reroute: argument handling and readable output."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from streams.settings import Settings
+from streams.stages.routing import load_rules
+from streams.tools.offsets import apply_reset, plan_reset
+from streams.tools.replay import parse_time, plan_replay, run_replay
+from streams.tools.reroute import reroute
+
+__all__ = ["run_backfill_command"]
+
+
+class RateColumn(ProgressColumn):
+    """Messages per second for one partition's task."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.0f} msg/s" if task.speed else "- msg/s", style="progress.data.speed")
+
+
+def run_backfill_command(args: argparse.Namespace, settings: Settings) -> int:
+    console = Console()
+    if args.command == "replay":
+        return asyncio.run(_replay(args, settings, console))
+    if args.command == "offsets":
+        return asyncio.run(_offsets(args, settings, console))
+    return asyncio.run(_reroute(args, settings, console))
+
+
+async def _replay(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    topic = args.topic or settings.topics.raw
+    target = args.into or f"{args.target}.{topic}"
+    end_ms = parse_time(args.end) if args.end else None  # open-ended: up to the end, resumable
+    plan = await plan_replay(settings, topic, parse_time(args.start), end_ms, target, restart=args.restart)
+    table = Table(title=f"replay {topic} -> {target}")
+    for column in ("partition", "from offset", "to offset", "messages", "already done"):
+        table.add_column(column, justify="right")
+    for partition, (first, end) in sorted(plan.ranges.items()):
+        done = min(end, max(first, plan.done.get(partition, first))) - first
+        table.add_row(str(partition), str(first), str(end), str(end - first), str(done))
+    console.print(table)
+    if args.dry_run:
+        console.print(f"dry run: {sum(plan.remaining(p) for p in plan.ranges)} message(s) would be published")
+        return 0
+    columns = (
+        TextColumn("partition {task.fields[partition]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
+    )
+    started = time.monotonic()
+    with Progress(*columns, console=console) as progress:
+        tasks = {
+            p: progress.add_task("", total=end - first, completed=(plan.done.get(p, first) - first), partition=p)
+            for p, (first, end) in sorted(plan.ranges.items())
+        }
+        published = await run_replay(
+            settings, plan, rate=args.rate, progress=lambda p, done, total: progress.update(tasks[p], completed=done)
+        )
+    elapsed = max(time.monotonic() - started, 1e-6)
+    console.print(f"published {published} message(s) to {target} in {elapsed:.1f}s ({published / elapsed:,.0f} msg/s)")
+    if args.into is None:
+        console.print(
+            f"run the backfill pipeline with STREAMS_TOPIC_PREFIX={args.target}. STREAMS_APP_ID={args.target}"
+        )
+    return 0
+
+
+async def _offsets(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    to = "earliest" if args.to_earliest else "latest" if args.to_latest else None
+    to_ms = parse_time(args.to_datetime) if args.to_datetime else None
+    changes = await plan_reset(settings, args.group, args.topic, to_ms=to_ms, to=to)
+    table = Table(title=f"offset reset for group {args.group}")
+    for column in ("topic", "partition", "committed now", "new"):
+        table.add_column(column)
+    for change in changes:
+        table.add_row(change.topic, str(change.partition), str(change.current), str(change.new))
+    console.print(table)
+    if not args.execute:
+        console.print("not applied: add --execute (with the group's workers stopped)")
+        return 0
+    await apply_reset(settings, args.group, changes)
+    console.print(f"applied: {len(changes)} partition(s) of group {args.group} moved")
+    return 0
+
+
+async def _reroute(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    topic = args.topic or settings.topics.unique
+    old, new = load_rules(settings.rules_path), load_rules(args.rules)
+    report = await reroute(settings, topic, parse_time(args.start), parse_time(args.end), old, new, args.examples)
+    console.print(f"read {report.read} article(s) from {topic}; {report.changed} would change route")
+    console.print(f"rules in force {old.version} -> new {new.version}")
+    for (before, after), count in report.changes.most_common():
+        console.print(f"  {before} -> {after}: {count}")
+    for example in report.examples:
+        console.print(f"  e.g. {example['id'][:10]} {example['from']} -> {example['to']}: {example['title']}")
+    return 0

@@ -1,0 +1,220 @@
+"""Replay and backfill: re-publish a time range of a topic, per partition, resumable, beside the live pipeline.
+
+    python -m streams replay --topic news.raw --from 2026-11-01T00:00Z [--to ...] [--target NAME | --into TOPIC]
+                             [--rate N] [--dry-run]
+
+- **Range**: ``offsets_for_times`` per partition finds the first offset at or after ``--from``; the end is the
+  first offset at or after ``--to`` (or the partition's end when the replay starts), so the range is fixed
+  even while new messages arrive. Without ``--to`` the run is open-ended: run again, it publishes only what
+  arrived since.
+- **Target**: by default an isolated backfill run, the topic ``NAME.<topic>`` (``--target``, default
+  ``backfill``): run a worker with ``STREAMS_TOPIC_PREFIX=NAME.`` and ``STREAMS_APP_ID=NAME`` and it has its
+  own group, state and output topics. ``--into`` names one topic exactly instead.
+- **Untouched live pipeline**: the reader has no consumer group (nothing is committed anywhere) and writes
+  only to the target; ``--rate`` caps messages per second.
+- **Resumable, once**: progress per partition is checkpointed (after each acknowledged batch) in
+  ``STREAMS_DATA_DIR/replay/<run>.json``, where the run is named by topic, range and target. An interrupted
+  replay resumes where it stopped; the same range again publishes nothing new (``--restart`` starts over).
+- **Traceable**: each message keeps its key, value, headers and timestamp, plus ``replay.source.topic``,
+  ``replay.source.partition`` and ``replay.source.offset``, so the parse stage records the original
+  coordinates and dedup gives a replayed article the verdict it had.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from streams.errors import ConfigError
+from streams.runtime.kafka import topic_partitions
+from streams.settings import Settings
+
+__all__ = ["ReplayPlan", "parse_time", "plan_replay", "run_replay"]
+
+BATCH = 500
+HEADER_TOPIC, HEADER_PARTITION, HEADER_OFFSET = "replay.source.topic", "replay.source.partition", "replay.source.offset"
+
+
+@dataclass
+class ReplayPlan:
+    topic: str
+    target: str
+    start_ms: int
+    end_ms: int | None
+    ranges: dict[int, tuple[int, int]]  # partition -> [first, end)
+    done: dict[int, int] = field(default_factory=dict)  # partition -> next offset to publish
+    checkpoint: Path | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(end - first for first, end in self.ranges.values())
+
+    def remaining(self, partition: int) -> int:
+        first, end = self.ranges[partition]
+        return max(0, end - max(first, self.done.get(partition, first)))
+
+
+def parse_time(text: str) -> int:
+    """ISO 8601 (a ``Z`` or an offset; naive means UTC) to epoch milliseconds."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"not an ISO 8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+async def plan_replay(
+    settings: Settings, topic: str, start_ms: int, end_ms: int | None, target: str, restart: bool = False
+) -> ReplayPlan:
+    """Find the offsets of the range per partition, and what a previous run of it already did."""
+    partitions = await topic_partitions(settings, topic)
+    if not partitions:
+        raise ConfigError(f"topic {topic!r} does not exist or has no partitions")
+    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in partitions]
+        ends = await consumer.end_offsets(tps)
+        starts = await consumer.offsets_for_times({tp: start_ms for tp in tps})
+        stops = await consumer.offsets_for_times({tp: end_ms for tp in tps}) if end_ms is not None else {}
+    finally:
+        await consumer.stop()
+    ranges = {}
+    for tp in tps:
+        first = starts[tp].offset if starts.get(tp) is not None else ends[tp]
+        stop = stops[tp].offset if stops.get(tp) is not None else ends[tp]
+        ranges[tp.partition] = (first, max(first, stop))
+    bound = "open" if end_ms is None else str(end_ms)
+    run = hashlib.blake2b(f"{topic}|{start_ms}|{bound}|{target}".encode(), digest_size=6).hexdigest()
+    checkpoint = settings.data_dir / "replay" / f"{run}.json"
+    plan = ReplayPlan(topic, target, start_ms, end_ms, ranges, checkpoint=checkpoint)
+    if checkpoint.exists() and not restart:
+        saved = orjson.loads(checkpoint.read_bytes())
+        for p, (first, end) in saved["ranges"].items():
+            # a closed range is fixed by its first run; an open one keeps its start and grows to today's end
+            fixed_end = int(end) if end_ms is not None else max(int(end), ranges.get(int(p), (0, 0))[1])
+            plan.ranges[int(p)] = (int(first), fixed_end)
+        plan.done = {int(p): int(o) for p, o in saved["done"].items()}
+    return plan
+
+
+def _save(plan: ReplayPlan) -> None:
+    assert plan.checkpoint is not None
+    plan.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "topic": plan.topic,
+        "target": plan.target,
+        "start_ms": plan.start_ms,
+        "end_ms": plan.end_ms,
+        "ranges": {str(p): list(r) for p, r in plan.ranges.items()},
+        "done": {str(p): o for p, o in plan.done.items()},
+    }
+    tmp = plan.checkpoint.with_suffix(".tmp")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    os.replace(tmp, plan.checkpoint)
+
+
+async def run_replay(
+    settings: Settings,
+    plan: ReplayPlan,
+    *,
+    rate: float | None = None,
+    progress: Any = None,
+    stop_after: int | None = None,
+) -> int:
+    """Publish what remains of the plan to its target; return how many messages were published.
+
+    ``progress(partition, done, total)`` is called as work advances; ``stop_after`` interrupts the run after
+    that many messages (as a crash would, but cleanly checkpointed), for tests and for careful operators.
+    """
+    await ensure_target(settings, plan.target, len(plan.ranges))
+    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), group_id=None, enable_auto_commit=False)
+    producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all", max_request_size=16 * 1024 * 1024)
+    await consumer.start()
+    await producer.start()
+    published = 0
+    started = time.monotonic()
+    try:
+        for partition in sorted(plan.ranges):
+            first, end = plan.ranges[partition]
+            position = max(first, plan.done.get(partition, first))
+            if position >= end:
+                continue
+            tp = TopicPartition(plan.topic, partition)
+            consumer.assign([tp])
+            consumer.seek(tp, position)
+            while position < end:
+                batch = await consumer.getmany(tp, timeout_ms=1000, max_records=BATCH)
+                deliveries = []
+                for message in batch.get(tp, []):
+                    if message.offset >= end:
+                        break
+                    headers = [
+                        *[(k, v) for k, v in message.headers if not k.startswith("replay.")],
+                        (HEADER_TOPIC, plan.topic.encode()),
+                        (HEADER_PARTITION, str(partition).encode()),
+                        (HEADER_OFFSET, str(message.offset).encode()),
+                    ]
+                    deliveries.append(
+                        await producer.send(
+                            plan.target,
+                            message.value,
+                            key=message.key,
+                            headers=headers,
+                            timestamp_ms=message.timestamp,
+                            partition=partition,  # same partition, same order as the source
+                        )
+                    )
+                    position = message.offset + 1
+                    published += 1
+                    if rate:
+                        await _pace(published, rate, started)
+                    if stop_after is not None and published >= stop_after:
+                        break
+                await asyncio.gather(*deliveries)  # acknowledged before the checkpoint says so
+                plan.done[partition] = position
+                _save(plan)
+                if progress is not None:
+                    progress(partition, position - first, end - first)
+                if stop_after is not None and published >= stop_after:
+                    return published
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return published
+
+
+async def ensure_target(settings: Settings, topic: str, partitions: int) -> None:
+    """Create the target with the source's partition count, so every message keeps its partition."""
+    existing = await topic_partitions(settings, topic)
+    if existing:
+        if len(existing) < partitions:
+            raise ConfigError(f"target {topic!r} has {len(existing)} partitions; the source has {partitions}")
+        return
+    admin = AIOKafkaAdminClient(**settings.kafka_client_options())
+    await admin.start()
+    try:
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics([NewTopic(topic, partitions, settings.replication)])
+    finally:
+        await admin.close()
+
+
+async def _pace(count: int, rate: float, started: float) -> None:
+    ahead = count / rate - (time.monotonic() - started)
+    if ahead > 0:
+        await asyncio.sleep(ahead)
