@@ -43,9 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     dedup = sub.add_parser("dedup", help="dedup verdicts over JSONL, in order")
     dedup.add_argument("input", nargs="?", default="-")
     ingest = sub.add_parser("ingest", help="poll feeds and publish new items to the raw topic")
-    ingest.add_argument(
-        "--feeds", type=Path, required=True, help="YAML list of feeds (ops/feeds.example.yaml)"
-    )
+    ingest.add_argument("--feeds", type=Path, required=True, help="YAML list of feeds (ops/feeds.example.yaml)")
     ingest.add_argument("--once", action="store_true", help="poll each feed once and exit")
     ingest.add_argument("--metrics-port", type=int, default=None, help="serve /metrics on this port")
     replay = sub.add_parser("replay", help="re-publish a time range of a topic into a backfill run")

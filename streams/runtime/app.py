@@ -38,8 +38,7 @@ from streams.runtime.deadletter import deadletter_headers, error_reason, refused
 from streams.runtime.dedup_table import DedupTable, LocalLists
 from streams.runtime.health import HealthMonitor
 from streams.runtime.metrics import Metrics, build_metrics
-from streams.runtime.patches.commits import commit_only_finished
-from streams.runtime.patches.tuning import drop_stale_batches, shorten_fetch_wait
+from streams.runtime.patches import apply_all
 from streams.runtime.rocksdb import rocksdb_options
 from streams.settings import Settings
 from streams.stages.dedup.index import DedupConfig, DedupIndex
@@ -86,9 +85,7 @@ def _credentials(settings: Settings) -> Any:
 def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     """The worker's Faust app with its agents, table and web views."""
     metrics = metrics or build_metrics(process=True)
-    shorten_fetch_wait(FETCH_WAIT_MS)
-    drop_stale_batches()  # see faust_tuning: stale records after a rebalance lost messages
-    commit_only_finished()  # see faust_commits: out-of-order acknowledgements could be committed past
+    apply_all(FETCH_WAIT_MS)  # see streams.runtime.patches
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust does not create the parent itself
     store = "rocksdb://" if settings.store == "rocksdb" else "memory://"  # rocksdb:// runs on rocksdict
     app = faust.App(
