@@ -20,12 +20,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,dev]'
 	@touch $(STAMP)
 
+# Every Python file the project ships: the package, the scripts, the tests and the broker script.
+PY_SOURCES := streams tests scripts $(BROKER)
+
 lint: install
-	$(VENV)/bin/ruff check streams tests scripts
-	$(VENV)/bin/ruff format --check streams tests scripts
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 
 typecheck: install
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy scripts
+	$(VENV)/bin/mypy --scripts-are-modules $(BROKER)
 
 check: lint typecheck
 

@@ -68,11 +68,11 @@ def main() -> int:
     for item, decision in errors:
         kind = "FP" if decision["route"] == "syria_diplomacy" else "FN"
         scores = decision["scores"]
-        gold = f"({item.get('syria')},{item.get('diplomacy')})"
+        labels = f"({item.get('syria')},{item.get('diplomacy')})"
         title = (item.get("title") or "")[:70]
         print(
             f"  {kind} {item['id']} [{item.get('lang')}] route={decision['route']} "
-            f"syria={scores['syria']:.2f} dip={scores['diplomacy']:.2f} gold={gold} {title}"
+            f"syria={scores['syria']:.2f} dip={scores['diplomacy']:.2f} gold={labels} {title}"
         )
         if args.errors:
             why = decision["why"]

@@ -8,7 +8,9 @@ reads every output topic; prints the table and the metrics URL; stops everything
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -45,10 +47,29 @@ ORDER = (
 
 
 def _broker_answers(settings: Settings) -> bool:
+    """Whether a broker answers at the bootstrap servers. A plain TCP connect first, so that when nothing
+    listens the client never tries (aiokafka logs each refused connection as an ERROR), then a metadata
+    request with the client's connection errors kept out of the demo's output."""
+    if not any(_listens(server) for server in settings.bootstrap_servers):
+        return False
+    client_log = logging.getLogger("aiokafka")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)
     try:
         asyncio.run(wait_for_broker(settings, timeout=3.0))
         return True
     except BrokerUnavailableError:
+        return False
+    finally:
+        client_log.setLevel(level)
+
+
+def _listens(server: str) -> bool:
+    host, _, port = server.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout=1.0):
+            return True
+    except (OSError, ValueError):
         return False
 
 

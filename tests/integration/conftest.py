@@ -7,7 +7,6 @@ on a developer's machine and FAIL under CI (CI is set): a green CI run always me
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import need_tools, unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -41,10 +42,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def bootstrap() -> str:
     if not _answers(BOOTSTRAP):
-        message = f"no Kafka broker answers at {BOOTSTRAP} (run `ops/kafka/broker start` or `make test`)"
-        if os.environ.get("CI"):
-            pytest.fail(message + " -- CI must run the integration suite against a real broker")
-        pytest.skip(message)
+        unavailable(f"no Kafka broker answers at {BOOTSTRAP} (run `ops/kafka/broker start` or `make test`)")
     return BOOTSTRAP
 
 
@@ -150,8 +148,7 @@ SASL_USER, SASL_PASSWORD = "streams-test", "s3cret-Passw0rd-for-tests"
 def private_broker(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A second local broker on ports and a data dir of its own (and a SASL/PLAIN listener), for tests that
     stop and start it or need authentication."""
-    if shutil.which("java") is None:
-        pytest.skip("java is needed for a private broker")
+    need_tools("java")  # a private broker
     env = {
         **os.environ,
         "KAFKA_PORT": str(free_port()),

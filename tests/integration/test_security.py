@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
 import socket
 import ssl
 import struct
@@ -27,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
 from streams.settings import Settings
+from tests.conftest import need_tools
 
 from .conftest import REPO, SASL_PASSWORD, SASL_USER, WorkerProcess, free_port
 from .kafka_io import read_until
@@ -39,8 +39,7 @@ SECRETS = [SASL_PASSWORD, OTHER_PASSWORD]
 
 @pytest.fixture(scope="module")
 def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    if any(shutil.which(tool) is None for tool in ("java", "keytool", "openssl")):
-        pytest.skip("java, keytool and openssl are needed for a private broker with TLS")
+    need_tools("java", "keytool", "openssl")  # a private broker with TLS
     data_dir = tmp_path_factory.mktemp("secure-broker")
     env = {
         **os.environ,

@@ -4,8 +4,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
+
+from tests.conftest import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,7 +17,7 @@ def test_compose_file_parses_with_the_compose_client() -> None:
     elif shutil.which("docker-compose"):
         command = ["docker-compose", "config", "-q"]
     else:
-        pytest.skip("no compose client here (neither `docker compose` nor `docker-compose`)")
+        unavailable("no compose client here (neither `docker compose` nor `docker-compose`)")
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 

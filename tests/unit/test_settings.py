@@ -1,4 +1,3 @@
-import shutil
 import ssl
 import subprocess
 from pathlib import Path
@@ -7,6 +6,7 @@ import pytest
 
 from streams.errors import ConfigError
 from streams.settings import Settings
+from tests.conftest import need_tools
 
 
 def test_defaults_suit_the_local_broker() -> None:
@@ -95,8 +95,7 @@ def test_a_key_without_its_certificate_is_refused() -> None:
 
 def _self_signed(directory: Path, name: str, san: str | None = None) -> tuple[Path, Path]:
     """A throwaway EC key and self-signed certificate made by openssl (no CA: each one trusts itself)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make test certificates")
+    need_tools("openssl")  # test certificates
     cert, key = directory / f"{name}.pem", directory / f"{name}.key"
     extra = ["-addext", f"subjectAltName={san}"] if san else []
     subprocess.run(
