@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "BrokerUnavailableError",
     "ConfigError",
+    "DependencyVersionError",
     "OutputRefusedError",
     "ParseError",
     "RulesError",
@@ -37,6 +38,14 @@ class ConfigError(StreamsError):
 
     stage = "config"
     reason = "config"
+
+
+class DependencyVersionError(ConfigError):
+    """An installed library is outside the versions the project's patches of its internals were tested with.
+    Install a tested version (or check the patches against the new one and widen the range); retrying will not
+    help."""
+
+    reason = "dependency_version"
 
 
 class ParseError(StreamsError):

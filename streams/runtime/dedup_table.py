@@ -7,7 +7,8 @@ A Faust table sends a changelog record for every write. The index writes about 4
 from the records, so here they are written to the table's local store only (``LocalLists``), and when Faust
 restores the table from its changelog (a new worker, another worker taking the partition over, a standby)
 ``DedupTable`` rebuilds them from each restored record with ``DedupIndex.reindex``, in changelog order,
-that is, in the order the records were first written.
+that is, in the order the records were first written. Reaching a partition's store outside an event uses
+private methods of Faust's stores: they are in ``streams.runtime.patches.stores``, with the Faust patches.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import faust
 
+from streams.runtime.patches.stores import PartitionStore, decode_key, decode_value
 from streams.stages.dedup.index import LIST_PREFIXES
 
 __all__ = ["DedupTable", "LocalLists"]
@@ -52,40 +54,6 @@ class LocalLists(MutableMapping[str, Any]):
         return sum(1 for _ in self)
 
 
-class _PartitionLists(MutableMapping[str, Any]):
-    """The lists in one partition's local store, outside any event (recovery runs outside the agents)."""
-
-    def __init__(self, store: Any, partition: int) -> None:
-        self._store = store
-        self._db = store._db_for_partition(partition) if hasattr(store, "_db_for_partition") else None
-
-    def __getitem__(self, key: str) -> Any:
-        if self._db is None:  # the in-memory store keeps objects
-            return self._store.data[key]
-        raw = self._db.get(self._store._encode_key(key))
-        if raw is None:
-            raise KeyError(key)
-        return self._store._decode_value(raw)
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        if self._db is None:
-            self._store.data[key] = value
-        else:
-            self._db.put(self._store._encode_key(key), self._store._encode_value(value))
-
-    def __delitem__(self, key: str) -> None:
-        if self._db is None:
-            del self._store.data[key]
-        else:
-            self._db.delete(self._store._encode_key(key))
-
-    def __iter__(self) -> Iterator[str]:
-        raise TypeError("the lists of a partition are looked up by key only")
-
-    def __len__(self) -> int:
-        raise TypeError("the lists of a partition are looked up by key only")
-
-
 class DedupTable(faust.Table[str, Any]):
     """A table that rebuilds the candidate lists from the records it restores from its changelog."""
 
@@ -106,20 +74,20 @@ class DedupTable(faust.Table[str, Any]):
         their place among the records, so that a list is what it was, plus what the records after it add.
         """
         assert self.reindex is not None
-        store: Any = self.data  # a faust Store: its key and value codecs are not in the StoreT protocol
-        views: dict[int, _PartitionLists] = {}
+        store = self.data
+        views: dict[int, PartitionStore] = {}
         rest = []
         for event in events:
             message = event.message
             try:
-                key = store._decode_key(message.key) if message.key is not None else None
+                key = decode_key(store, message.key) if message.key is not None else None
                 if not isinstance(key, str) or key[:2] not in ("s:", "m:", *LIST_PREFIXES):
                     rest.append(event)
                     continue
                 view = views.get(message.partition)
                 if view is None:
-                    view = views[message.partition] = _PartitionLists(store, message.partition)
-                value = store._decode_value(message.value) if message.value is not None else None
+                    view = views[message.partition] = PartitionStore(store, message.partition)
+                value = decode_value(store, message.value) if message.value is not None else None
                 if key[:2] in LIST_PREFIXES:  # an old changelog's list record
                     if value is None:
                         view.pop(key, None)

@@ -12,7 +12,7 @@ copies):
    header to the routed record's broker timestamp), and its peak resident memory;
 3. **bare Faust**: one Faust agent that consumes, ``orjson`` loads and dumps, and sends (``bench_apps``),
    twice: as Faust ships (a fixed 1.5 s fetch wait, which paces it) and with the 100 ms fetch wait the
-   worker uses (``faust_tuning``), which makes it CPU-bound;
+   worker uses (``streams.runtime.patches``), which makes it CPU-bound;
 4. **raw aiokafka**: a consumer and a producer in one loop doing the same;
 5. **stage work** (``bench_work``): the stages' own functions on the same messages without Kafka, in this
    process: the one-core ceiling no Faust tuning can lift the pipeline above, against the bare pass-through,
@@ -32,15 +32,15 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+import psutil
 
 from streams.devtools.bench.mix import bench_messages
-from streams.devtools.bench.offline import memory_mb
+from streams.devtools.bench.offline import peak_memory_mb
 from streams.devtools.bench.work import stage_work
 from streams.devtools.localrun import drain, expected_outputs, free_port, start_worker, wait_ready
-from streams.runtime.kafka import ensure_topics
+from streams.headers import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
+from streams.runtime.kafka import ensure_topics, make_consumer, make_producer
 from streams.settings import Settings
-from streams.stages.pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
 from streams.stages.record import iso_utc
 
 __all__ = ["bench_pipeline"]
@@ -51,7 +51,7 @@ SETTLE_SECONDS = 2.0  # after the worker reports ready: let its group's first re
 async def _publish(
     settings: Settings, topic: str, messages: list[tuple[bytes, bytes, str]], rate: float | None = None
 ) -> None:
-    producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all", linger_ms=5, max_request_size=32 << 20)
+    producer = make_producer(settings, linger_ms=5)
     await producer.start()
     started = time.monotonic()
     try:
@@ -75,13 +75,13 @@ def _now() -> Any:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User plus system CPU time of a process so far."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def _peak_rss_mb(pid: int) -> float:
-    return memory_mb(pid, "VmHWM")
+    return peak_memory_mb(pid)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -202,7 +202,7 @@ def _bare_faust(
     asyncio.run(_publish(settings, source, messages))
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP": base.bootstrap,
+        **settings.to_env(),
         "BENCH_IN": source,
         "BENCH_OUT": target,
         "BENCH_APP": f"bench-bare-{run}",
@@ -288,8 +288,8 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
 
 
 async def _aiokafka_pass(settings: Settings, source: str, target: str, n: int) -> float:
-    consumer = AIOKafkaConsumer(source, **settings.kafka_client_options(), group_id=None, auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all", linger_ms=5, max_request_size=32 << 20)
+    consumer = make_consumer(settings, source, group_id=None, auto_offset_reset="earliest")
+    producer = make_producer(settings, linger_ms=5)
     await consumer.start()
     await producer.start()
     done = 0

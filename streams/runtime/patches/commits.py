@@ -13,13 +13,25 @@ progress (Faust tracks every message handed to the streams until it is acknowled
 Faust's own (offsets missing from the log, such as compacted ones, count as done). A message stays "in
 progress" only while something references it, so an event must not be dropped unacknowledged (the app keeps
 the events whose outputs failed in ``held``).
-Tied to faust-streaming < 0.16, the range pyproject allows; idempotent.
+
+Replaces ``faust.transport.consumer.Consumer._new_offset`` (recorded, undone by ``undo_all``); idempotent.
+Upstream: the same loss is reported as https://github.com/faust-streaming/faust/issues/606 (open; reproduced
+with ``concurrency=2`` and a slow first message, as https://github.com/robinhood/faust/issues/682 and
+https://github.com/robinhood/faust/issues/355 reported it for the original Faust), and
+https://github.com/faust-streaming/faust/pull/707 (open) proposes the same rule: never commit past the lowest
+offset still in progress.
+Delete it when: the faust-streaming release the project moves to ships such a fix (#707 or another). The unit
+test that shows Faust's own ``_new_offset`` committing past an offset in progress
+(``tests/unit/test_patches_commits.py``) then fails, and the patched assertions pass without the patch.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from typing import Any
+
+from streams.runtime.patches.registry import replace
+from streams.runtime.patches.versions import check_versions
 
 __all__ = ["commit_only_finished", "committable_run"]
 
@@ -48,6 +60,8 @@ def committable_run(acked: list[int], committed: int | None, pending: int | None
 
 
 def commit_only_finished() -> None:
+    """Make Faust's consumer commit only up to the lowest offset still in progress (see the module)."""
+    check_versions()
     from faust.transport.consumer import Consumer
     from faust.types.tuples import ack_lock
 
@@ -87,4 +101,4 @@ def commit_only_finished() -> None:
         return run[-1] + 1
 
     _new_offset.streams_guard = True  # type: ignore[attr-defined]
-    consumer_class._new_offset = _new_offset
+    replace("commit_only_finished", consumer_class, "_new_offset", _new_offset)

@@ -1,18 +1,29 @@
 """Three adjustments to Faust that no setting reaches, applied when the app or worker is created (never at
 import).
 
-All are tied to faust-streaming < 0.16, the range pyproject allows, and all are idempotent.
+All refuse to run outside the versions they were tested with (``versions.check_versions``), all are idempotent,
+and the two that replace class attributes record them for ``undo_all``. Each says below what it works around,
+where that is reported upstream and when it can go.
 
 ``without_spinner``: at a log level of WARN or above, Faust's worker shows a start-up spinner and, to turn it
 on every log call, sets the root logger to DEBUG, and leaves it there after start-up. Every debug call in
 Faust and aiokafka then built a log record (Faust's ``send`` logs each message's key and value), and the
 spinner wrote terminal escapes into log files. In a profile of the pipeline bench these records took about
-4% of the worker's time.
+4% of the worker's time. It sets the ``spinner`` attribute of the one worker given (``faust.Worker``, before
+it starts), so there is nothing global to undo. Upstream: no issue found in faust-streaming/faust; one to
+report: "faust.Worker: at a log level of WARN or above the start-up spinner sets the root logger to DEBUG
+(``_setup_spinner_handler``) and never restores it". Delete it when: the test that shows a shipped worker
+setting the root logger to DEBUG (``tests/unit/test_patches_tuning.py``) fails on a new release.
 
 ``shorten_fetch_wait``: faust-streaming builds its aiokafka consumer with ``fetch_max_wait_ms=1500`` fixed.
 A partition that has just been drained is not part of the fetch request already waiting at the broker, so
 a message arriving there waits until that request expires: up to 1.5 s per hop, three hops in this pipeline
-(measured: p50 23 ms but p90 2 s). It wraps Faust's consumer factory to set a shorter wait.
+(measured: p50 23 ms but p90 2 s). It wraps Faust's consumer factory
+(``AIOKafkaConsumerThread._create_worker_consumer``, recorded for ``undo_all``) to set aiokafka's private
+``_fetch_max_wait_ms`` on the new consumer. Upstream: no issue or setting found in faust-streaming/faust; one to
+report: "make the worker consumer's fetch_max_wait_ms a setting (e.g. ``consumer_fetch_max_wait_ms``) instead
+of the fixed 1500 in ``faust/transport/drivers/aiokafka.py``". Delete it when: Faust has such a setting (then
+set it in ``create_app``) or builds the consumer with a wait of about 100 ms.
 
 ``drop_stale_batches``: a fix for lost messages after a rebalance, found by the SIGKILL fault test. After a
 rebalance Faust resumes the stream partitions and *then* seeks them to their committed offsets, and it runs
@@ -22,12 +33,25 @@ read", and its gap tracking then commits past them. Measured on the real broker 
 120 articles lost or stalled in most runs; after it, none in 8 of 8 runs. The guard holds back every record
 fetched across a seek or a generation change, then, in one step in the consumer's thread, seeks each of
 those partitions back to the first held-back record where aiokafka had already counted them consumed, so
-they are fetched again from where the seek put the partition.
+they are fetched again from where the seek put the partition. It replaces ``getmany``, ``perform_seek``,
+``_seek`` and ``seek_wait`` of ``faust.transport.consumer.ThreadDelegateConsumer`` (recorded for
+``undo_all``) and reads aiokafka's private subscription state in ``_rewind``. Upstream: related, not the same:
+https://github.com/faust-streaming/faust/issues/216 (fixed by https://github.com/faust-streaming/faust/pull/217:
+the flow is now resumed after the seek, but the partitions are still resumed before it, and the consumer thread
+keeps fetching) and https://github.com/faust-streaming/faust/issues/596 (open: a race in recovery leaves gaps
+in the acknowledged offsets). No issue reports this loss itself; one to report: "records fetched from the old
+position while ``perform_seek`` runs after a rebalance are dropped as already read, and the gap tracking then
+commits past them". Delete it when: Faust discards fetched records across a seek or generation change itself
+(the consumer thread's buffered records for a partition are dropped when it is seeked); then
+``tests/integration/test_faults.py`` passes repeatedly without this patch.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
+
+from streams.runtime.patches.registry import replace, shipped
+from streams.runtime.patches.versions import check_versions
 
 __all__ = ["drop_stale_batches", "shorten_fetch_wait", "without_spinner"]
 
@@ -36,18 +60,20 @@ _Worker = TypeVar("_Worker")
 
 def without_spinner(worker: _Worker) -> _Worker:
     """Drop the worker's spinner before it starts, so the root logger keeps the level asked for."""
+    check_versions()
     worker.spinner = None  # type: ignore[attr-defined]  # faust.Worker; generic so callers keep its type
     return worker
 
 
 def shorten_fetch_wait(milliseconds: int) -> None:
+    """Make Faust's worker consumer wait at most ``milliseconds`` for a fetch (see the module)."""
+    check_versions()
     from faust.transport.drivers import aiokafka as driver
 
     thread_class: Any = driver.AIOKafkaConsumerThread
-    original = thread_class._create_worker_consumer
-    if getattr(original, "streams_fetch_wait", None) == milliseconds:
+    if getattr(thread_class._create_worker_consumer, "streams_fetch_wait", None) == milliseconds:
         return
-    original = getattr(original, "streams_original", original)
+    original = shipped(thread_class, "_create_worker_consumer")  # a new wait wraps Faust's factory, not ours
 
     def create_worker_consumer(self: Any, transport: Any) -> Any:
         consumer = original(self, transport)
@@ -55,20 +81,21 @@ def shorten_fetch_wait(milliseconds: int) -> None:
         return consumer
 
     create_worker_consumer.streams_fetch_wait = milliseconds  # type: ignore[attr-defined]
-    create_worker_consumer.streams_original = original  # type: ignore[attr-defined]
-    thread_class._create_worker_consumer = create_worker_consumer
+    replace("shorten_fetch_wait", thread_class, "_create_worker_consumer", create_worker_consumer)
 
 
 def drop_stale_batches() -> None:
+    """Hold back records fetched across a seek or a rebalance and fetch them again (see the module)."""
+    check_versions()
     from faust.transport.consumer import ThreadDelegateConsumer
 
     consumer_class: Any = ThreadDelegateConsumer
     if getattr(consumer_class.getmany, "streams_guard", False):
         return
-    original_getmany = consumer_class.getmany
-    original_perform_seek = consumer_class.perform_seek
-    original_seek = consumer_class._seek
-    original_seek_wait = consumer_class.seek_wait
+    original_getmany = shipped(consumer_class, "getmany")
+    original_perform_seek = shipped(consumer_class, "perform_seek")
+    original_seek = shipped(consumer_class, "_seek")
+    original_seek_wait = shipped(consumer_class, "seek_wait")
 
     def note_seek(self: Any) -> None:
         self._streams_seeks = getattr(self, "_streams_seeks", 0) + 1
@@ -112,10 +139,9 @@ def drop_stale_batches() -> None:
                 self.log.info("held back records fetched across a seek or rebalance: %s", _ranges(dropped))
 
     getmany.streams_guard = True  # type: ignore[attr-defined]
-    consumer_class.getmany = getmany
-    consumer_class.perform_seek = perform_seek
-    consumer_class._seek = _seek
-    consumer_class.seek_wait = seek_wait
+    patched = {"getmany": getmany, "perform_seek": perform_seek, "_seek": _seek, "seek_wait": seek_wait}
+    for name, function in patched.items():
+        replace("drop_stale_batches", consumer_class, name, function)
 
 
 def rewind_targets(dropped: dict[Any, tuple[int, int]], positions: dict[Any, int | None]) -> dict[Any, int]:

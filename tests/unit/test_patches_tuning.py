@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from faust.types import TP
 
+from streams.runtime.patches import undo_all
 from streams.runtime.patches.tuning import (
     _rewind,
     drop_stale_batches,
@@ -18,6 +21,14 @@ from streams.runtime.patches.tuning import (
 
 RAW = TP("news.raw", 0)
 UNIQUE = TP("news.unique", 1)
+
+
+@pytest.fixture(autouse=True)
+def unpatched() -> Iterator[None]:
+    """Faust as shipped before and after each test: no patched class leaks into other tests."""
+    undo_all()
+    yield
+    undo_all()
 
 
 def test_a_position_past_the_held_back_records_goes_back_to_the_first() -> None:
