@@ -31,8 +31,13 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="streams", description=__doc__.split("\n\n")[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
-    worker = sub.add_parser("worker", help="run the Faust worker")
+    worker = sub.add_parser("worker", help="run the Faust worker (started again by itself after a failure)")
     worker.add_argument("--loglevel", default=None, help="debug, info, warn, error (default STREAMS_LOG_LEVEL)")
+    worker.add_argument(
+        "--no-restart",
+        action="store_true",
+        help="run the Faust worker in this process and exit when it fails (for a process manager that restarts it)",
+    )
     produce = sub.add_parser("produce", help="publish files to the raw topic")
     produce.add_argument("paths", nargs="+", type=Path)
     produce.add_argument("--topic", default=None, help="default: the raw topic (news.raw)")
@@ -90,9 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "worker":
-            from streams.runtime.worker import run_worker
+            from streams.runtime.worker import run_supervised, run_worker
 
-            return run_worker(settings, loglevel=args.loglevel)
+            if args.no_restart:
+                return run_worker(settings, loglevel=args.loglevel)
+            return run_supervised(settings, loglevel=args.loglevel)
         logging.basicConfig(
             level=settings.log_level.upper() if settings.log_level != "warn" else "WARNING",
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -221,7 +228,7 @@ def _classify(inputs: Sequence[str], rules_path: Path | None, full: bool, out: T
             articles = parse_and_tag(payload, RawMeta(content_type=content_type, source=label))
         except ParseError as exc:
             failures += 1
-            out.write(orjson.dumps({"input": label, "error": str(exc), "reason": exc.reason}).decode() + "\n")
+            out.write(_refused(label, payload, content_type, exc))
             continue
         for article in articles:
             classify_article(article, rules)
@@ -235,19 +242,36 @@ def _dedup(input_name: str, settings: Settings, out: TextIO) -> int:
     from streams.stages.parsing import RawMeta, parse_payload
 
     index = DedupIndex({}, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
-    shown: dict[str, str] = {}  # internal id -> the id the input gave, so dup_of and story read alike
+    shown: dict[str, str] = {}  # internal id -> the id its first input gave, so dup_of and story read alike
     for label, payload, content_type in _read_records([input_name]):
         try:
             articles = parse_payload(payload, RawMeta(content_type=content_type, source=label))
         except ParseError as exc:
-            out.write(orjson.dumps({"input": label, "error": str(exc), "reason": exc.reason}).decode() + "\n")
+            out.write(_refused(label, payload, content_type, exc))
             continue
         for item, article in enumerate(articles):
             article.origin.update(topic="input", offset=label, item=item)
             verdict = index.check(article).as_dict()
-            shown.setdefault(article.id, article.origin.get("given_id") or article.id)
+            own = article.origin.get("given_id") or article.id  # each input line's own id, whatever it copies
+            shown.setdefault(article.id, own)
             for field in ("dup_of", "story"):
                 if verdict[field]:
                     verdict[field] = shown.get(verdict[field], verdict[field])
-            out.write(orjson.dumps({"id": shown[article.id], **verdict}).decode() + "\n")
+            out.write(orjson.dumps({"id": own, **verdict}).decode() + "\n")
     return 0
+
+
+def _refused(label: str, payload: bytes, content_type: str | None, exc: ParseError) -> str:
+    """The output line of an input that is not an article: where it was, its own id if it names one, and why."""
+    given: str | None = None
+    if content_type == "application/json":
+        try:
+            value = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, dict) and isinstance(value.get("id"), (str, int)) and not isinstance(value["id"], bool):
+            from streams.stages.record import clean_text
+
+            given = clean_text(str(value["id"])).strip() or None
+    record = {"input": label, "id": given, "error": str(exc), "reason": exc.reason}
+    return orjson.dumps(record).decode() + "\n"

@@ -2,25 +2,56 @@
 
 Every knob has a default that works on a developer's machine with the local broker (``ops/kafka/broker``).
 ``Settings.from_env()`` is the only place that reads ``os.environ``; everything else takes a ``Settings``.
-Secrets (the SASL password) are kept out of ``repr`` and ``describe()``.
+Each field names its environment variable and says what it means; from that, ``Settings.to_env()`` renders
+the settings back to variables (for child processes: ``Settings.from_env(s.to_env()) == s``) and
+``configuration_doc()`` writes ``docs/configuration.md``. Secrets (the SASL password) are kept out of ``repr``
+and ``describe()``; ``to_env()`` includes them, as a child process needs them. Kafka clients are built from
+the settings by ``streams.runtime.kafka``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
 from streams.errors import ConfigError
 
-__all__ = ["Settings", "Topics"]
+__all__ = ["CONFIGURATION_DOC_COMMAND", "Settings", "Topics", "configuration_doc"]
 
 _SECURITY_PROTOCOLS = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
 _SASL_MECHANISMS = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
 _STORES = {"rocksdb", "memory"}
 _LANGID_ACCURACY = {"low", "high"}
+_TOPIC_PREFIX = "STREAMS_TOPIC_PREFIX"
+_DAY_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class _Var:
+    """How a field is read from, and written back to, its environment variable."""
+
+    name: str
+    help: str
+    read: Callable[[str], Any] = str  # a ValueError here is reported as "must be a number"
+    write: Callable[[Any], str] = str
+
+
+def _days_to_seconds(raw: str) -> float:
+    try:
+        return float(Decimal(raw) * _DAY_SECONDS)
+    except InvalidOperation:
+        raise ValueError(raw) from None
+
+
+def _seconds_to_days(seconds: float) -> str:
+    """Days as a decimal that reads back to exactly these seconds (``_days_to_seconds``)."""
+    with localcontext() as context:
+        context.prec = 40
+        return format((Decimal(seconds) / _DAY_SECONDS).normalize(), "f")
 
 
 @dataclass(frozen=True)
@@ -76,10 +107,10 @@ class Settings:
     web_port: int = 6066
     rules_path: Path | None = None
     dedup_ttl_seconds: float = 7 * 24 * 3600.0
-    review_margin: float = 0.15
     session_timeout_s: float = 10.0
     heartbeat_interval_s: float = 1.0
     commit_interval_s: float = 1.0
+    producer_timeout_s: float = 1200.0
     concurrency: int = 4
     dedup_cache_mb: int = 64
     langid_accuracy: str = "low"
@@ -113,8 +144,8 @@ class Settings:
             raise ConfigError(f"STREAMS_WEB_PORT out of range: {self.web_port}")
         if self.dedup_ttl_seconds <= 0:
             raise ConfigError("STREAMS_DEDUP_TTL_DAYS must be positive")
-        if not 0 <= self.review_margin < 0.5:
-            raise ConfigError("STREAMS_REVIEW_MARGIN must be in [0, 0.5)")
+        if self.producer_timeout_s <= 0:
+            raise ConfigError(f"STREAMS_PRODUCER_TIMEOUT must be positive, got {self.producer_timeout_s}")
         if self.security_protocol not in _SECURITY_PROTOCOLS:
             raise ConfigError(
                 f"KAFKA_SECURITY_PROTOCOL must be one of {sorted(_SECURITY_PROTOCOLS)}, got {self.security_protocol!r}"
@@ -132,59 +163,25 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read the settings from ``environ`` (default ``os.environ``); keyword overrides win."""
+        """Read the settings from ``environ`` (default ``os.environ``); keyword overrides win. An empty
+        variable counts as unset."""
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
             value = env.get(name)
             return value if value not in (None, "") else None
 
-        def number(name: str, default: float, kind: type = float) -> Any:
-            raw = get(name)
+        prefix = get(_TOPIC_PREFIX) or ""
+        topic_values = {f.name: prefix + (get(_topic_var(f.name)) or str(f.default)) for f in fields(Topics)}
+        values: dict[str, Any] = {"topics": Topics(**topic_values)}
+        for name, var in _VARS.items():
+            raw = get(var.name)
             if raw is None:
-                return default
+                continue  # the field's default
             try:
-                return kind(raw)
+                values[name] = var.read(raw)
             except ValueError:
-                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-
-        def path(name: str) -> Path | None:
-            raw = get(name)
-            return Path(raw) if raw else None
-
-        prefix = get("STREAMS_TOPIC_PREFIX") or ""
-        topic_values = {}
-        for f in fields(Topics):
-            name = get(f"STREAMS_TOPIC_{f.name.upper()}") or str(f.default)
-            topic_values[f.name] = prefix + name
-        values: dict[str, Any] = {
-            "bootstrap": get("KAFKA_BOOTSTRAP") or cls.bootstrap,
-            "app_id": get("STREAMS_APP_ID") or cls.app_id,
-            "topics": Topics(**topic_values),
-            "partitions": number("STREAMS_PARTITIONS", cls.partitions, int),
-            "replication": number("STREAMS_REPLICATION", cls.replication, int),
-            "store": (get("STREAMS_STORE") or cls.store).removesuffix("://"),
-            "data_dir": path("STREAMS_DATA_DIR") or cls.data_dir,
-            "web_host": get("STREAMS_WEB_HOST") or cls.web_host,
-            "web_port": number("STREAMS_WEB_PORT", cls.web_port, int),
-            "rules_path": path("STREAMS_RULES"),
-            "dedup_ttl_seconds": number("STREAMS_DEDUP_TTL_DAYS", 7.0) * 24 * 3600.0,
-            "review_margin": number("STREAMS_REVIEW_MARGIN", cls.review_margin),
-            "session_timeout_s": number("STREAMS_SESSION_TIMEOUT", cls.session_timeout_s),
-            "heartbeat_interval_s": number("STREAMS_HEARTBEAT_INTERVAL", cls.heartbeat_interval_s),
-            "commit_interval_s": number("STREAMS_COMMIT_INTERVAL", cls.commit_interval_s),
-            "concurrency": number("STREAMS_CONCURRENCY", cls.concurrency, int),
-            "dedup_cache_mb": number("STREAMS_DEDUP_CACHE_MB", cls.dedup_cache_mb, int),
-            "langid_accuracy": (get("STREAMS_LANGID_ACCURACY") or cls.langid_accuracy).lower(),
-            "log_level": (get("STREAMS_LOG_LEVEL") or cls.log_level).lower(),
-            "security_protocol": (get("KAFKA_SECURITY_PROTOCOL") or cls.security_protocol).upper(),
-            "sasl_mechanism": (get("KAFKA_SASL_MECHANISM") or "").upper() or None,
-            "sasl_username": get("KAFKA_SASL_USERNAME"),
-            "sasl_password": get("KAFKA_SASL_PASSWORD"),
-            "ssl_cafile": path("KAFKA_SSL_CAFILE"),
-            "ssl_certfile": path("KAFKA_SSL_CERTFILE"),
-            "ssl_keyfile": path("KAFKA_SSL_KEYFILE"),
-        }
+                raise ConfigError(f"{var.name} must be a number, got {raw!r}") from None
         values.update(overrides)
         return cls(**values)
 
@@ -194,33 +191,20 @@ class Settings:
 
     # ------------------------------------------------------------------------------------------ using
 
+    def to_env(self) -> dict[str, str]:
+        """Every variable ``from_env`` reads, rendered from these settings (the password too): merged over an
+        environment, it gives a child process exactly these settings. Unset ones are empty, so that they
+        override what the environment had; every topic is named in full, with an empty prefix."""
+        env: dict[str, str] = {_TOPIC_PREFIX: ""}
+        env.update({_topic_var(f.name): getattr(self.topics, f.name) for f in fields(Topics)})
+        for name, var in _VARS.items():
+            value = getattr(self, name)
+            env[var.name] = "" if value is None else var.write(value)
+        return env
+
     @property
     def bootstrap_servers(self) -> list[str]:
         return [part.strip() for part in self.bootstrap.split(",") if part.strip()]
-
-    def kafka_client_options(self) -> dict[str, Any]:
-        """Keyword arguments for aiokafka clients (producer, consumer, admin): servers and security."""
-        options: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap_servers,
-            "security_protocol": self.security_protocol,
-        }
-        if self.security_protocol.startswith("SASL"):
-            options.update(
-                sasl_mechanism=self.sasl_mechanism,
-                sasl_plain_username=self.sasl_username,
-                sasl_plain_password=self.sasl_password,
-            )
-        if self.security_protocol.endswith("SSL"):
-            from aiokafka.helpers import create_ssl_context
-
-            # with a certificate (and its key, unless the certificate file holds it) the context presents it to
-            # brokers that ask for client certificates (mutual TLS); a key that does not match fails here
-            options["ssl_context"] = create_ssl_context(
-                cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
-                certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
-                keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
-            )
-        return options
 
     def describe(self) -> dict[str, Any]:
         """The settings as plain data for logs and ``--show-config``; the password is masked."""
@@ -235,3 +219,134 @@ class Settings:
                 value = str(value)
             out[f.name] = value
         return out
+
+
+def _topic_var(name: str) -> str:
+    return f"STREAMS_TOPIC_{name.upper()}"
+
+
+# Every field's variable and meaning (``topics`` has its own, below); a unit test checks none is missing.
+_VARS: dict[str, _Var] = {
+    "bootstrap": _Var("KAFKA_BOOTSTRAP", "Kafka bootstrap servers, comma-separated `host:port`"),
+    "app_id": _Var("STREAMS_APP_ID", "Faust app id: the consumer group, and the name of the worker's state"),
+    "partitions": _Var("STREAMS_PARTITIONS", "partitions of the topics the worker creates", int),
+    "replication": _Var("STREAMS_REPLICATION", "replication factor of the topics the worker creates", int),
+    "store": _Var(
+        "STREAMS_STORE", "dedup table store: `rocksdb` (on disk) or `memory`", lambda raw: raw.removesuffix("://")
+    ),
+    "data_dir": _Var("STREAMS_DATA_DIR", "local state: the table store, replay checkpoints", Path),
+    "web_host": _Var("STREAMS_WEB_HOST", "address of the worker's `/metrics`, `/healthz` and `/readyz`"),
+    "web_port": _Var("STREAMS_WEB_PORT", "port of the worker's `/metrics`, `/healthz` and `/readyz`", int),
+    "rules_path": _Var(
+        "STREAMS_RULES", "routing rules file, re-read when it changes (unset: `streams/data/rules.yaml`)", Path
+    ),
+    "dedup_ttl_seconds": _Var(
+        "STREAMS_DEDUP_TTL_DAYS",
+        "days an article is remembered for duplicate checks",
+        _days_to_seconds,
+        _seconds_to_days,
+    ),
+    "session_timeout_s": _Var(
+        "STREAMS_SESSION_TIMEOUT", "seconds without a heartbeat before the group drops a worker", float, repr
+    ),
+    "heartbeat_interval_s": _Var("STREAMS_HEARTBEAT_INTERVAL", "seconds between group heartbeats", float, repr),
+    "commit_interval_s": _Var("STREAMS_COMMIT_INTERVAL", "seconds between offset commits", float, repr),
+    "producer_timeout_s": _Var(
+        "STREAMS_PRODUCER_TIMEOUT",
+        "seconds an output may wait for the broker before the Faust worker gives up and is started again",
+        float,
+        repr,
+    ),
+    "concurrency": _Var("STREAMS_CONCURRENCY", "instances of the parse and the route agent per worker (1-64)", int),
+    "dedup_cache_mb": _Var("STREAMS_DEDUP_CACHE_MB", "RocksDB block cache of the dedup table, MiB (8-65536)", int),
+    "langid_accuracy": _Var(
+        "STREAMS_LANGID_ACCURACY", "language identification: `low` (less memory) or `high`", str.lower
+    ),
+    "log_level": _Var("STREAMS_LOG_LEVEL", "log level: `debug`, `info`, `warn` or `error`", str.lower),
+    "security_protocol": _Var(
+        "KAFKA_SECURITY_PROTOCOL", "`PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`", str.upper
+    ),
+    "sasl_mechanism": _Var(
+        "KAFKA_SASL_MECHANISM", "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512` (with `SASL_*`)", str.upper
+    ),
+    "sasl_username": _Var("KAFKA_SASL_USERNAME", "SASL user name (with `SASL_*`)"),
+    "sasl_password": _Var("KAFKA_SASL_PASSWORD", "SASL password (with `SASL_*`); masked in logs and `streams config`"),
+    "ssl_cafile": _Var(
+        "KAFKA_SSL_CAFILE", "CA certificates to check the brokers' certificates with (unset: the system's)", Path
+    ),
+    "ssl_certfile": _Var(
+        "KAFKA_SSL_CERTFILE", "client certificate (PEM), for brokers that ask for one (mutual TLS)", Path
+    ),
+    "ssl_keyfile": _Var(
+        "KAFKA_SSL_KEYFILE", "the client certificate's key, unless `KAFKA_SSL_CERTFILE` holds it", Path
+    ),
+}
+_TOPIC_HELP = {
+    "raw": "raw items as fetched: feeds, pages, API JSON, scraped text",
+    "articles": "parsed and tagged articles (one key, so one partition holds the dedup index)",
+    "unique": "articles that repeat no earlier one, keyed by article id",
+    "syria_diplomacy": "Syria-related diplomatic news",
+    "syria_other": "other Syria-related news",
+    "other": "everything else",
+    "duplicates": "copies and syndicated re-runs, with the article they repeat",
+    "review": "uncertain routing decisions, for a person to check",
+    "deadletter": "input that could not be processed: the original bytes with `dlq.*` headers",
+    "ingest_state": "compacted: what the feed poller has published",
+}
+
+
+# ---------------------------------------------------------------------------------------------- the documentation
+
+_DOC_HEAD = """\
+# Configuration
+
+Every setting comes from an environment variable, read once at start into one frozen object
+(`streams/settings.py`); an empty variable counts as unset. `python -m streams config` prints the settings in
+force, the SASL password masked. Invalid values stop the command with a message that names the variable.
+
+The settings are a frozen dataclass rather than pydantic-settings: some variables are not one field each
+(`STREAMS_TOPIC_PREFIX` applies to every topic, `STREAMS_DEDUP_TTL_DAYS` is kept in seconds), and every
+error names the variable to fix, which pydantic's validation messages would not.
+
+Not a setting: the largest record a producer sends, `MAX_MESSAGE_BYTES` in `streams/runtime/kafka.py`, which a
+unit test holds equal to the broker's `message.max.bytes` in `ops/kafka/broker` and `docker-compose.yml`.
+
+This file is generated from the settings' own descriptions; regenerate it after changing them:
+
+    {command}
+
+## Settings
+
+| variable | default | meaning |
+|---|---|---|
+"""
+
+_DOC_TOPICS = """
+## Topics
+
+`{prefix}` is put before every topic name (with a `STREAMS_APP_ID` of its own, a backfill run or a test
+gets topics, a group and state apart from the live pipeline); `STREAMS_TOPIC_<NAME>` replaces one name.
+
+| variable | default | what it carries |
+|---|---|---|
+"""
+
+CONFIGURATION_DOC_COMMAND = (
+    ".venv/bin/python -c 'from streams.settings import configuration_doc; print(configuration_doc(), end=\"\")'"
+    " > docs/configuration.md"
+)
+
+
+def configuration_doc() -> str:
+    """``docs/configuration.md``: every variable, its default and its meaning, from the settings themselves."""
+    defaults = Settings()
+    lines = [_DOC_HEAD.format(command=CONFIGURATION_DOC_COMMAND)]
+    for name, var in _VARS.items():
+        value = getattr(defaults, name)
+        shown = "unset" if value is None else f"`{var.write(value)}`"
+        lines.append(f"| `{var.name}` | {shown} | {var.help} |\n")
+    lines.append(_DOC_TOPICS.format(prefix=_TOPIC_PREFIX))
+    lines.append(f"| `{_TOPIC_PREFIX}` | empty | put before every topic name |\n")
+    for f in fields(Topics):
+        lines.append(f"| `{_topic_var(f.name)}` | `{f.default}` | {_TOPIC_HELP[f.name]} |\n")
+    return "".join(lines)

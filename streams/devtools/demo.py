@@ -26,6 +26,13 @@ from rich.table import Table
 
 from streams.devtools.localrun import drain, expected_outputs, free_port, start_worker, wait_ready
 from streams.errors import BrokerUnavailableError, StreamsError
+from streams.headers import (
+    HEADER_CONTENT_TYPE,
+    HEADER_DLQ_ERROR_MESSAGE,
+    HEADER_DLQ_REASON,
+    HEADER_DLQ_STAGE,
+    HEADER_SOURCE,
+)
 from streams.runtime.kafka import wait_for_broker
 from streams.settings import Settings
 from streams.tools.produce import messages_from_files, publish
@@ -103,7 +110,7 @@ def run_demo(base: Settings, keep: bool = False) -> int:
         wait_ready(settings, worker, workdir / "worker.log")
         paths = [SAMPLES / name for name in ORDER if (SAMPLES / name).exists()]
         messages = messages_from_files(paths)
-        expected = expected_outputs((m.value, dict(m.headers).get("content-type", b"").decode()) for m in messages)
+        expected = expected_outputs((m.value, dict(m.headers).get(HEADER_CONTENT_TYPE, b"").decode()) for m in messages)
         console.print(
             f"[bold]publish[/]: {len(messages)} raw messages from {len(paths)} sample files "
             f"-> {settings.topics.raw} (expecting {expected} output records)"
@@ -142,12 +149,13 @@ def _table(settings: Settings, records: list[Any]) -> Table:
         topic = record.topic.removeprefix(prefix)
         if record.topic == settings.topics.deadletter:
             headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+            stage, reason = headers.get(HEADER_DLQ_STAGE), headers.get(HEADER_DLQ_REASON)
             table.add_row(
                 topic,
                 "",
-                f"({len(record.value)} bytes from {headers.get('source', '?')})",
+                f"({len(record.value)} bytes from {headers.get(HEADER_SOURCE, '?')})",
                 "",
-                f"{headers.get('dlq.stage')}: {headers.get('dlq.reason')}: {headers.get('dlq.error.message', '')[:80]}",
+                f"{stage}: {reason}: {headers.get(HEADER_DLQ_ERROR_MESSAGE, '')[:80]}",
             )
             continue
         article = orjson.loads(record.value)

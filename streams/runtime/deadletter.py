@@ -8,6 +8,17 @@ from typing import Any
 from aiokafka.errors import MessageSizeTooLargeError
 
 from streams.errors import OutputRefusedError, StreamsError
+from streams.headers import (
+    DLQ_PREFIX,
+    HEADER_DLQ_ERROR_CLASS,
+    HEADER_DLQ_ERROR_MESSAGE,
+    HEADER_DLQ_REASON,
+    HEADER_DLQ_SOURCE_OFFSET,
+    HEADER_DLQ_SOURCE_PARTITION,
+    HEADER_DLQ_SOURCE_TOPIC,
+    HEADER_DLQ_STAGE,
+    HEADER_DLQ_TIME,
+)
 from streams.stages.record import iso_utc
 
 __all__ = ["MAX_MESSAGE_CHARS", "deadletter_headers", "error_reason", "refused_output"]
@@ -37,20 +48,21 @@ def deadletter_headers(
     offset: int,
     original: Any = None,
 ) -> list[tuple[str, bytes]]:
-    """Headers for a dead letter: ``dlq.*`` first, then the original message's headers unchanged."""
+    """Headers for a dead letter: ``dlq.*`` (named in ``streams.headers``) first, then the original message's
+    headers unchanged."""
     message = str(exc) or type(exc).__name__
     headers = [
-        ("dlq.stage", stage.encode()),
-        ("dlq.reason", error_reason(exc).encode()),
-        ("dlq.error.class", type(exc).__name__.encode()),
-        ("dlq.error.message", message[:MAX_MESSAGE_CHARS].encode("utf-8", "replace")),
-        ("dlq.source.topic", topic.encode()),
-        ("dlq.source.partition", str(partition).encode()),
-        ("dlq.source.offset", str(offset).encode()),
-        ("dlq.time", iso_utc(datetime.now(UTC)).encode()),
+        (HEADER_DLQ_STAGE, stage.encode()),
+        (HEADER_DLQ_REASON, error_reason(exc).encode()),
+        (HEADER_DLQ_ERROR_CLASS, type(exc).__name__.encode()),
+        (HEADER_DLQ_ERROR_MESSAGE, message[:MAX_MESSAGE_CHARS].encode("utf-8", "replace")),
+        (HEADER_DLQ_SOURCE_TOPIC, topic.encode()),
+        (HEADER_DLQ_SOURCE_PARTITION, str(partition).encode()),
+        (HEADER_DLQ_SOURCE_OFFSET, str(offset).encode()),
+        (HEADER_DLQ_TIME, iso_utc(datetime.now(UTC)).encode()),
     ]
     for key, value in _pairs(original):
-        if not key.startswith("dlq."):
+        if not key.startswith(DLQ_PREFIX):
             headers.append((key, value if isinstance(value, bytes) else str(value).encode()))
     return headers
 

@@ -21,6 +21,7 @@ import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from streams.runtime.kafka import make_admin, make_consumer
 from streams.runtime.metrics import Metrics
 from streams.settings import Settings
 
@@ -71,9 +72,9 @@ class HealthMonitor:
     async def update_lag(self) -> None:
         try:
             if self._admin is None:
-                self._admin = AIOKafkaAdminClient(**self.settings.kafka_client_options(), request_timeout_ms=5000)
+                self._admin = make_admin(self.settings, request_timeout_ms=5000)
                 await self._admin.start()
-                self._consumer = AIOKafkaConsumer(**self.settings.kafka_client_options(), group_id=None)
+                self._consumer = make_consumer(self.settings, group_id=None)
                 await self._consumer.start()
             assigned = [
                 TopicPartition(tp.topic, tp.partition)

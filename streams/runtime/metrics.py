@@ -39,6 +39,8 @@ class Metrics:
     consumer_lag: Gauge
     rebalances: Counter
     worker_ready: Gauge
+    worker_restarts: Gauge
+    worker_up: Gauge
 
 
 def build_metrics(
@@ -171,6 +173,18 @@ def build_metrics(
         worker_ready=Gauge(
             "worker_ready",
             "1 when the worker is ready (joined, recovered, not rebalancing, broker reachable).",
+            namespace=namespace,
+            registry=registry,
+        ),
+        worker_restarts=Gauge(
+            "worker_restarts",
+            "Times the worker command's supervisor started the Faust worker again after it exited.",
+            namespace=namespace,
+            registry=registry,
+        ),
+        worker_up=Gauge(
+            "worker_up",
+            "1 while a Faust worker process runs (the supervisor answers with 0 while restarting it).",
             namespace=namespace,
             registry=registry,
         ),

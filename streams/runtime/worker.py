@@ -1,8 +1,11 @@
-"""Running the worker: topics first, then the Faust worker with its signal handling and logging."""
+"""Running the worker: the supervisor that keeps it up (``run_supervised``, see ``supervisor``), and the Faust
+worker itself (``run_worker``): topics first, then the Faust worker with its signal handling and logging."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 from typing import NoReturn
 
 from streams.runtime.kafka import ensure_topics, wait_for_broker
@@ -11,7 +14,7 @@ from streams.settings import Settings
 from streams.stages.parsing.langid import set_accuracy
 from streams.stages.pipeline import warm_up
 
-__all__ = ["run_worker"]
+__all__ = ["run_supervised", "run_worker"]
 
 
 def run_worker(settings: Settings, loglevel: str | None = None) -> NoReturn:
@@ -32,3 +35,25 @@ def run_worker(settings: Settings, loglevel: str | None = None) -> NoReturn:
     level = {"warning": "warn", "critical": "crit"}.get(level, level)
     worker = without_spinner(faust.Worker(app, loglevel=level, quiet=True, redirect_stdouts=False))
     worker.execute_from_commandline()  # ends the process with the worker's exit code
+
+
+def run_supervised(settings: Settings, loglevel: str | None = None) -> int:
+    """Run the Faust worker in a child process, started again after any failure, until SIGTERM/SIGINT."""
+    from streams.runtime.supervisor import Supervisor
+
+    level = (loglevel or settings.log_level).upper()
+    logging.basicConfig(
+        level={"WARN": "WARNING", "CRIT": "CRITICAL"}.get(level, level),
+        format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+    )
+    command = [sys.executable, "-m", "streams", "worker", "--no-restart"]
+    if loglevel:
+        command += ["--loglevel", loglevel]
+    supervisor = Supervisor(
+        command,
+        bootstrap_servers=settings.bootstrap_servers,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+    )
+    supervisor.install_signal_handlers()
+    return supervisor.run()

@@ -15,9 +15,20 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from streams.headers import (
+    HEADER_CONTENT_TYPE,
+    HEADER_FEED,
+    HEADER_FETCHED_AT,
+    HEADER_FINGERPRINT,
+    HEADER_LANG,
+    HEADER_REPLAY_OFFSET,
+    HEADER_REPLAY_PARTITION,
+    HEADER_REPLAY_TOPIC,
+    HEADER_SOURCE,
+    HEADER_URL,
+)
 from streams.settings import Topics
 from streams.stages.dedup.fingerprint import (
-    FINGERPRINT_HEADER,
     Fingerprint,
     decode_fingerprint,
     encode_fingerprint,
@@ -42,29 +53,23 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-HEADER_CONTENT_TYPE = "content-type"
-HEADER_SOURCE = "source"
-HEADER_FEED = "feed"
-HEADER_URL = "url"
-HEADER_LANG = "lang"
-HEADER_FETCHED_AT = "fetched-at"
-
 
 def origin_of(topic: str, partition: int, offset: int, headers: dict[str, bytes]) -> dict[str, object]:
     """Where a raw message first came from: a replayed one carries its original coordinates in headers."""
     try:
         return {
-            "topic": headers["replay.source.topic"].decode(),
-            "partition": int(headers["replay.source.partition"]),
-            "offset": int(headers["replay.source.offset"]),
+            "topic": headers[HEADER_REPLAY_TOPIC].decode(),
+            "partition": int(headers[HEADER_REPLAY_PARTITION]),
+            "offset": int(headers[HEADER_REPLAY_OFFSET]),
             "replayed": True,
         }
     except (KeyError, ValueError):
         return {"topic": topic, "partition": partition, "offset": offset}
 
 
-def meta_from_headers(headers: dict[str, bytes]) -> RawMeta:
-    """Read a raw message's headers (all optional) into parse metadata."""
+def meta_from_headers(headers: dict[str, bytes], key: bytes | None = None) -> RawMeta:
+    """Read a raw message's headers (all optional) and its key (when the producer set one) into parse
+    metadata; the key is part of the id of an item without a URL or an id of its own."""
 
     def text(name: str) -> str | None:
         value = headers.get(name)
@@ -84,7 +89,18 @@ def meta_from_headers(headers: dict[str, bytes]) -> RawMeta:
         url=text(HEADER_URL),
         lang_hint=text(HEADER_LANG),
         fetched_at=fetched,
+        key=_message_key(key),
     )
+
+
+def _message_key(key: bytes | None) -> str | None:
+    """The message key as text: UTF-8 as it is, other bytes in hex (two keys never read alike)."""
+    if not key:
+        return None
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"hex:{key.hex()}"
 
 
 def parse_and_tag(payload: bytes, meta: RawMeta) -> list[Article]:
@@ -101,7 +117,7 @@ def fingerprint_headers(article: Article) -> list[tuple[str, bytes]]:
     alone if it fails too."""
     try:
         fp = fingerprint(article.title, article.body)
-        return [(FINGERPRINT_HEADER, encode_fingerprint(fp, article.title, article.body))]
+        return [(HEADER_FINGERPRINT, encode_fingerprint(fp, article.title, article.body))]
     except Exception:
         log.warning("no dedup fingerprint made for article %s; dedup will compute it", article.id, exc_info=True)
         return []
@@ -110,7 +126,7 @@ def fingerprint_headers(article: Article) -> list[tuple[str, bytes]]:
 def fingerprint_from_headers(headers: dict[str, bytes], article: Article) -> Fingerprint | None:
     """The fingerprint the parse stage sent with ``article``; None (dedup computes it) when there is none
     or it does not fit: from an older worker, of another format, or for another text."""
-    data = headers.get(FINGERPRINT_HEADER)
+    data = headers.get(HEADER_FINGERPRINT)
     return decode_fingerprint(data, article.title, article.body) if data else None
 
 

@@ -9,6 +9,7 @@ Stages fill their own part: parse fills the article, tag fills ``tags``, dedup f
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = [
     "Article",
     "Source",
     "article_id",
+    "clean_text",
     "iso_utc",
 ]
 
@@ -35,12 +37,53 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def article_id(canonical_url: str | None, content_key: str) -> str:
-    """A stable id: from the canonical URL when there is one, else from the normalised content.
+# C0 and C1 control characters (NUL, escape, DEL, ...): never part of a text, often of a broken one.
+# Newline and tab stay; a carriage return becomes a newline.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_US = "\x1f"  # joins the parts of an identity: controls are stripped from every part, so it never occurs in one
 
-    The same article fetched twice (or replayed) gets the same id, which is what makes outputs idempotent.
+
+def clean_text(value: str) -> str:
+    """``value`` without control characters (newline and tab kept; a carriage return becomes a newline)."""
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", value)
+
+
+def article_id(
+    canonical_url: str | None,
+    content_key: str,
+    *,
+    source: str = "",
+    source_id: str | None = None,
+    message_key: str | None = None,
+) -> str:
+    """A stable id from the article's provenance, first of:
+
+    1. the canonical URL;
+    2. the source's own id for the item (a feed guid, a JSON item's ``id``), qualified by the source;
+    3. the Kafka message key, qualified by the source and the content key (a producer may key many
+       messages alike, a file's name for each of its lines: the key tells messages apart, not texts);
+    4. the source and the normalised content.
+
+    ``source`` names where the item came from (feed, producer, outlet); with none, an id of the item's own
+    is qualified by the content key too (ids like ``1`` from two unnamed producers must not meet). The same
+    message fetched or replayed twice gets the same id, which is what makes outputs idempotent; the same text
+    from two sources gets two ids (dedup, not the id, says that the later one is a copy). An article with none
+    of URL, id, key and source has the id of its content alone.
     """
-    basis = f"url:{canonical_url}" if canonical_url else f"content:{content_key}"
+    if canonical_url:
+        basis = f"url:{canonical_url}"
+    elif source_id and source:
+        basis = f"id:{source}{_US}{source_id}"
+    elif source_id:
+        basis = f"id:{_US}{source_id}{_US}{content_key}"
+    elif message_key:
+        basis = f"key:{source}{_US}{message_key}{_US}{content_key}"
+    elif source:
+        basis = f"content:{source}{_US}{content_key}"
+    else:
+        basis = f"content:{content_key}"
     return hashlib.blake2b(basis.encode("utf-8"), digest_size=12).hexdigest()
 
 

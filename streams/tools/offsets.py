@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
 from streams.errors import ConfigError, StreamsError
-from streams.runtime.kafka import topic_partitions
+from streams.runtime.kafka import make_admin, make_consumer, topic_partitions
 from streams.settings import Settings
 
 __all__ = ["GroupIsLiveError", "OffsetChange", "apply_reset", "plan_reset"]
@@ -37,7 +36,7 @@ class OffsetChange:
 
 
 async def group_members(settings: Settings, group: str) -> int:
-    admin = AIOKafkaAdminClient(**settings.kafka_client_options())
+    admin = make_admin(settings)
     await admin.start()
     try:
         described = await admin.describe_consumer_groups([group])
@@ -57,7 +56,7 @@ async def plan_reset(
     """The committed offsets of ``group`` on ``topics`` now, and where the reset would put them."""
     if (to_ms is None) == (to is None):
         raise ConfigError("give exactly one of a time, --to-earliest or --to-latest")
-    admin = AIOKafkaAdminClient(**settings.kafka_client_options())
+    admin = make_admin(settings)
     await admin.start()
     try:
         committed = await admin.list_consumer_group_offsets(group)
@@ -68,7 +67,7 @@ async def plan_reset(
         tps += [TopicPartition(topic, p) for p in await topic_partitions(settings, topic)]
     if not tps:
         raise ConfigError(f"group {group!r} has no committed offsets; name the topics with --topic")
-    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), group_id=None, enable_auto_commit=False)
+    consumer = make_consumer(settings, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         ends = await consumer.end_offsets(tps)
@@ -95,7 +94,7 @@ async def apply_reset(settings: Settings, group: str, changes: list[OffsetChange
     members = await group_members(settings, group)
     if members:
         raise GroupIsLiveError(f"group {group!r} has {members} live member(s); stop its workers before a reset")
-    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), group_id=group, enable_auto_commit=False)
+    consumer = make_consumer(settings, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(c.topic, c.partition) for c in changes]

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
-
+from streams.headers import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT, HEADER_SOURCE
+from streams.runtime.kafka import make_producer
 from streams.settings import Settings
-from streams.stages.pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT, HEADER_SOURCE
 from streams.stages.record import iso_utc
 
 __all__ = ["RawMessage", "messages_from_files", "publish"]
@@ -61,7 +60,7 @@ def messages_from_files(paths: Iterable[Path]) -> list[RawMessage]:
 
 async def publish(settings: Settings, topic: str, messages: Iterable[RawMessage]) -> int:
     """Send ``messages`` to ``topic`` (acks=all), stamping each with the fetch time; return how many."""
-    producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all", max_request_size=16 * 1024 * 1024)
+    producer = make_producer(settings)
     await producer.start()
     count = 0
     try:

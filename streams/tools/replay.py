@@ -33,18 +33,18 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import TopicPartition
+from aiokafka.admin import NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from streams.errors import ConfigError
-from streams.runtime.kafka import topic_partitions
+from streams.headers import HEADER_REPLAY_OFFSET, HEADER_REPLAY_PARTITION, HEADER_REPLAY_TOPIC, REPLAY_PREFIX
+from streams.runtime.kafka import make_admin, make_consumer, make_producer, topic_partitions
 from streams.settings import Settings
 
 __all__ = ["ReplayPlan", "parse_time", "plan_replay", "run_replay"]
 
 BATCH = 500
-HEADER_TOPIC, HEADER_PARTITION, HEADER_OFFSET = "replay.source.topic", "replay.source.partition", "replay.source.offset"
 
 
 @dataclass
@@ -84,7 +84,7 @@ async def plan_replay(
     partitions = await topic_partitions(settings, topic)
     if not partitions:
         raise ConfigError(f"topic {topic!r} does not exist or has no partitions")
-    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), group_id=None, enable_auto_commit=False)
+    consumer = make_consumer(settings, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in partitions]
@@ -142,8 +142,8 @@ async def run_replay(
     that many messages (as a crash would, but cleanly checkpointed), for tests and for careful operators.
     """
     await ensure_target(settings, plan.target, len(plan.ranges))
-    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), group_id=None, enable_auto_commit=False)
-    producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all", max_request_size=16 * 1024 * 1024)
+    consumer = make_consumer(settings, group_id=None, enable_auto_commit=False)
+    producer = make_producer(settings)
     await consumer.start()
     await producer.start()
     published = 0
@@ -164,10 +164,10 @@ async def run_replay(
                     if message.offset >= end:
                         break
                     headers = [
-                        *[(k, v) for k, v in message.headers if not k.startswith("replay.")],
-                        (HEADER_TOPIC, plan.topic.encode()),
-                        (HEADER_PARTITION, str(partition).encode()),
-                        (HEADER_OFFSET, str(message.offset).encode()),
+                        *[(k, v) for k, v in message.headers if not k.startswith(REPLAY_PREFIX)],
+                        (HEADER_REPLAY_TOPIC, plan.topic.encode()),
+                        (HEADER_REPLAY_PARTITION, str(partition).encode()),
+                        (HEADER_REPLAY_OFFSET, str(message.offset).encode()),
                     ]
                     deliveries.append(
                         await producer.send(
@@ -205,7 +205,7 @@ async def ensure_target(settings: Settings, topic: str, partitions: int) -> None
         if len(existing) < partitions:
             raise ConfigError(f"target {topic!r} has {len(existing)} partitions; the source has {partitions}")
         return
-    admin = AIOKafkaAdminClient(**settings.kafka_client_options())
+    admin = make_admin(settings)
     await admin.start()
     try:
         with contextlib.suppress(TopicAlreadyExistsError):

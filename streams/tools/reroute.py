@@ -13,10 +13,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from streams.errors import ParseError
-from streams.runtime.kafka import topic_partitions
+from streams.runtime.kafka import make_consumer, topic_partitions
 from streams.settings import Settings
 from streams.stages.record import Article
 from streams.stages.routing import Rules, decide
@@ -43,7 +43,7 @@ async def reroute(
     tps = [TopicPartition(topic, p) for p in await topic_partitions(settings, topic)]
     if not tps:
         return report
-    consumer = AIOKafkaConsumer(**settings.kafka_client_options(), group_id=None, enable_auto_commit=False)
+    consumer = make_consumer(settings, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(tps)

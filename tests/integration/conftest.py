@@ -7,17 +7,19 @@ on a developer's machine and FAIL under CI (CI is set): a green CI run always me
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from streams.settings import Settings
 from tests.conftest import need_tools, unavailable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,6 +95,17 @@ class WorkerProcess:
             time.sleep(0.5)
         raise AssertionError(f"worker not ready within {timeout}s:\n{self.log_tail()}")
 
+    def metrics(self) -> dict[str, float]:
+        """``/metrics`` as {series: value}, the series as exposed (``name{label="value"}``)."""
+        status, body = self.get("/metrics")
+        assert status == 200, status
+        series = {}
+        for line in body.decode().splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                series[name] = float(value)
+        return series
+
     def log_tail(self, lines: int = 60) -> str:
         self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -111,20 +124,20 @@ class WorkerProcess:
 
 @pytest.fixture
 def worker_env(bootstrap: str, unique: str, tmp_path: Path) -> dict[str, str]:
-    """Environment for a worker with its own topics, group, state dir and web port."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
-    env.update(
-        KAFKA_BOOTSTRAP=bootstrap,
-        STREAMS_APP_ID=f"{unique}-app",
-        STREAMS_TOPIC_PREFIX=f"{unique}.",
-        STREAMS_PARTITIONS="2",
-        STREAMS_DATA_DIR=str(tmp_path / "state"),
-        STREAMS_WEB_PORT=str(free_port()),
-        STREAMS_SESSION_TIMEOUT="6",
-        STREAMS_HEARTBEAT_INTERVAL="0.5",
-        STREAMS_LOG_LEVEL="info",
+    """Environment for a worker with its own topics, group, state dir and web port: the settings rendered by
+    ``Settings.to_env`` over this process's environment."""
+    settings = Settings.from_env(
+        {"STREAMS_TOPIC_PREFIX": f"{unique}."},
+        bootstrap=bootstrap,
+        app_id=f"{unique}-app",
+        partitions=2,
+        data_dir=tmp_path / "state",
+        web_port=free_port(),
+        session_timeout_s=6.0,
+        heartbeat_interval_s=0.5,
+        log_level="info",
     )
-    return env
+    return {**os.environ, **settings.to_env()}
 
 
 @pytest.fixture
@@ -139,6 +152,28 @@ def start_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[object]
     yield start
     for worker in started:
         worker.stop()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, every: float = 0.5) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(every)
+
+
+def kill_broker(broker_env: dict[str, str]) -> None:
+    """SIGKILL the broker the ``private_broker`` fixture started (no clean shutdown), and wait until it is gone."""
+    pid = int((Path(broker_env["KAFKA_DATA_DIR"]) / "broker.pid").read_text().strip())
+    os.killpg(pid, signal.SIGKILL)  # the broker runs in a session of its own: the JVM and nothing else
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    wait_for(gone, 30, f"broker pid {pid} to die", every=0.1)
 
 
 SASL_USER, SASL_PASSWORD = "streams-test", "s3cret-Passw0rd-for-tests"

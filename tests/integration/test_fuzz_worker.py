@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from streams.settings import Settings
-from streams.stages.parsing import RawMeta, parse_payload
+from streams.stages.parsing import parse_payload
+from streams.stages.pipeline import meta_from_headers
 
 from .conftest import WorkerProcess
 from .kafka_io import Record, produce, read_until
@@ -48,10 +49,10 @@ def payloads(draw: st.DrawFn) -> tuple[bytes, str | None]:
     return payload, draw(st.sampled_from(CONTENT_TYPES))
 
 
-def outcome(payload: bytes, content_type: str | None) -> set[str] | None:
+def outcome(key: bytes, payload: bytes, headers: list[tuple[str, bytes]]) -> set[str] | None:
     """The article ids the worker must route, or None when the payload must become a dead letter."""
     try:
-        return {a.id for a in parse_payload(payload, RawMeta(content_type=content_type))}
+        return {a.id for a in parse_payload(payload, meta_from_headers(dict(headers), key))}
     except Exception:
         return None
 
@@ -89,7 +90,7 @@ def test_fuzzed_input_through_a_worker(bootstrap: str, worker_env: dict[str, str
         headers = [("content-type", content_type.encode())] if content_type else []
         messages.append((f"fuzz{n}".encode(), payload, headers))
         messages.append((f"good{n}".encode(), g, JSON))
-        ids = outcome(payload, content_type)
+        ids = outcome(*messages[-2])
         if ids is None:
             expected_dead += 1
         else:

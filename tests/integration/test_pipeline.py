@@ -10,8 +10,8 @@ import orjson
 
 from streams.settings import Settings
 from streams.stages.dedup.fingerprint import FINGERPRINT_HEADER, fingerprint
-from streams.stages.parsing import RawMeta, parse_payload
-from streams.stages.pipeline import fingerprint_from_headers
+from streams.stages.parsing import parse_payload
+from streams.stages.pipeline import fingerprint_from_headers, meta_from_headers
 from streams.stages.record import Article
 
 from .kafka_io import Record, produce, read_until
@@ -43,8 +43,10 @@ def test_seed_malformed_and_samples(
         (b"rss", rss, [("content-type", b"application/rss+xml"), ("source", b"levant-wire")]),
         (b"seed", seed_bytes, TEXT),  # the same article published again: a duplicate
     ]
-    seed_id = parse_payload(seed_bytes, RawMeta(content_type="text/plain"))[0].id
-    rss_ids = {a.id for a in parse_payload(rss, RawMeta(content_type="application/rss+xml"))}
+    # ids as the parse stage makes them, from the payload, headers and key (the seed has no URL: its id
+    # is its source's, not its text's)
+    seed_id = parse_payload(seed_bytes, meta_from_headers(dict(TEXT), b"seed"))[0].id
+    rss_ids = {a.id for a in parse_payload(rss, meta_from_headers(dict(messages[2][2]), b"rss"))}
     expected_articles = 1 + len(rss_ids) + 1  # seed, feed items, the seed's second copy
     asyncio.run(produce(bootstrap, topics.raw, messages))
 

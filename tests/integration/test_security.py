@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
 from streams.errors import BrokerUnavailableError
+from streams.runtime.kafka import client_options
 from streams.settings import Settings
 from tests.conftest import need_tools
 
@@ -224,7 +225,7 @@ def producer_start_fails(settings: Settings, timeout: float = 20.0) -> None:
     """Starting a producer fails with aiokafka's connection error, within ``timeout`` (a hang is a TimeoutError)."""
 
     async def attempt() -> None:
-        producer = AIOKafkaProducer(**settings.kafka_client_options(), request_timeout_ms=5000)
+        producer = AIOKafkaProducer(**client_options(settings), request_timeout_ms=5000)
         try:
             await asyncio.wait_for(producer.start(), timeout)
         finally:
@@ -258,7 +259,7 @@ def test_mtls_round_trip_with_the_client_certificate(secure_broker: dict[str, st
     topic = f"{unique}.mtls"
 
     async def round_trip() -> bytes:
-        producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all")
+        producer = AIOKafkaProducer(**client_options(settings), acks="all")
         await producer.start()
         try:
             await producer.send_and_wait(topic, b"over mutual TLS", key=b"k")
@@ -266,7 +267,7 @@ def test_mtls_round_trip_with_the_client_certificate(secure_broker: dict[str, st
             await producer.stop()
         consumer = AIOKafkaConsumer(
             topic,
-            **settings.kafka_client_options(),
+            **client_options(settings),
             group_id=f"{unique}-group",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
@@ -290,11 +291,11 @@ def test_mtls_without_a_client_certificate_is_refused(secure_broker: dict[str, s
     # the reason, on a bare connection with the same context: the broker's TLS alert, at once
     port = secure_broker["KAFKA_MTLS_PORT"]
     with pytest.raises(ssl.SSLError, match="ALERT_BAD_CERTIFICATE"):
-        api_versions_over_tls(bare.kafka_client_options()["ssl_context"], port)
+        api_versions_over_tls(client_options(bare)["ssl_context"], port)
     # the same client is welcome on the listener that asks for no certificate, and with the certificate here
-    assert api_versions_over_tls(bare.kafka_client_options()["ssl_context"], secure_broker["KAFKA_SSL_PORT"]) == 11
+    assert api_versions_over_tls(client_options(bare)["ssl_context"], secure_broker["KAFKA_SSL_PORT"]) == 11
     with_cert = Settings.from_env(client_env(secure_broker, "MTLS", host="localhost"))
-    assert api_versions_over_tls(with_cert.kafka_client_options()["ssl_context"], port) == 11
+    assert api_versions_over_tls(client_options(with_cert)["ssl_context"], port) == 11
 
 
 def test_mtls_refuses_a_client_certificate_from_another_ca(secure_broker: dict[str, str], tmp_path: Path) -> None:
@@ -304,7 +305,7 @@ def test_mtls_refuses_a_client_certificate_from_another_ca(secure_broker: dict[s
     untrusted = Settings.from_env(env)
     producer_start_fails(untrusted)
     with pytest.raises(ssl.SSLError, match="ALERT_CERTIFICATE_UNKNOWN"):  # Java's alert for a chain it cannot verify
-        api_versions_over_tls(untrusted.kafka_client_options()["ssl_context"], secure_broker["KAFKA_MTLS_PORT"])
+        api_versions_over_tls(client_options(untrusted)["ssl_context"], secure_broker["KAFKA_MTLS_PORT"])
 
 
 def test_faust_presents_the_client_certificate(secure_broker: dict[str, str]) -> None:
@@ -374,7 +375,7 @@ def test_worker_end_to_end(
     worker.wait_ready()
 
     async def produce_one() -> None:
-        producer = AIOKafkaProducer(**settings.kafka_client_options(), acks="all")
+        producer = AIOKafkaProducer(**client_options(settings), acks="all")
         await producer.start()
         try:
             body = orjson.dumps({"title": "Envoy meets minister", "body": "A short story about talks in Geneva."})

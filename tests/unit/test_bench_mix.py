@@ -7,9 +7,10 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from streams.devtools.bench.mix import bench_messages
+from streams.headers import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
 from streams.stages.dedup.fingerprint import jaccard, shingle_hashes
 from streams.stages.dedup.index import DedupConfig, DedupIndex
-from streams.stages.pipeline import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT, meta_from_headers, parse_and_tag
+from streams.stages.pipeline import meta_from_headers, parse_and_tag
 from streams.stages.record import Article, iso_utc
 
 

@@ -1,7 +1,9 @@
 """docker-compose.yml stays valid: checked by the compose client where one is installed."""
 
+import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import yaml
@@ -31,3 +33,14 @@ def test_compose_services_and_mounted_files_exist() -> None:
             if source.startswith("./"):
                 assert (REPO / source).exists(), source
     assert (REPO / "Dockerfile").is_file()
+
+
+def test_compose_runs_the_kafka_version_of_the_local_broker() -> None:
+    """docker-compose's broker is the Apache Kafka release ops/kafka/pom.xml gives ops/kafka/broker."""
+    pom = ET.parse(REPO / "ops" / "kafka" / "pom.xml").getroot()
+    namespace = {"m": "http://maven.apache.org/POM/4.0.0"}
+    version = pom.findtext("m:properties/m:kafka.version", namespaces=namespace)
+    assert version is not None
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), version
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    assert compose["services"]["kafka"]["image"] == f"apache/kafka:{version}"

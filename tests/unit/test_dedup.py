@@ -336,13 +336,8 @@ def parsed_bench_mix(n: int, seed: int) -> list[tuple[Article, dict[str, bytes]]
     from datetime import UTC, datetime
 
     from streams.devtools.bench.mix import bench_messages
-    from streams.stages.pipeline import (
-        HEADER_CONTENT_TYPE,
-        HEADER_FETCHED_AT,
-        fingerprint_headers,
-        meta_from_headers,
-        parse_and_tag,
-    )
+    from streams.headers import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
+    from streams.stages.pipeline import fingerprint_headers, meta_from_headers, parse_and_tag
     from streams.stages.record import iso_utc
 
     out = []

@@ -3,8 +3,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streams.errors import ConfigError
+from streams.runtime.kafka import client_options
 from streams.settings import Settings
 from tests.conftest import need_tools
 
@@ -75,7 +78,7 @@ def test_password_never_shown() -> None:
     assert "hunter2-secret" not in repr(settings)
     assert "hunter2-secret" not in str(settings.describe())
     assert settings.describe()["sasl_password"] == "***"
-    assert settings.kafka_client_options()["sasl_plain_password"] == "hunter2-secret"
+    assert client_options(settings)["sasl_plain_password"] == "hunter2-secret"
 
 
 def test_settings_are_frozen() -> None:
@@ -147,13 +150,94 @@ def test_the_client_certificate_reaches_aiokafka_and_faust(tmp_path: Path) -> No
         "KAFKA_SSL_KEYFILE": str(client_key),
     }
     settings = Settings.from_env(env)
-    for context in (settings.kafka_client_options()["ssl_context"], _credentials(settings).context):
+    for context in (client_options(settings)["ssl_context"], _credentials(settings).context):
         assert context.check_hostname
         peer = _server_sees(context, server)
         assert peer["subject"] == ((("commonName", "streams unit client"),),)
     # without a certificate the server's verdict is a refusal; a key that is not the certificate's fails at once
     bare = Settings.from_env({k: v for k, v in env.items() if k not in {"KAFKA_SSL_CERTFILE", "KAFKA_SSL_KEYFILE"}})
     with pytest.raises(ssl.SSLError, match="PEER_DID_NOT_RETURN_A_CERTIFICATE"):
-        _server_sees(bare.kafka_client_options()["ssl_context"], server)
+        _server_sees(client_options(bare)["ssl_context"], server)
     with pytest.raises(ssl.SSLError, match="KEY_VALUES_MISMATCH"):
-        settings.with_(ssl_keyfile=other_key).kafka_client_options()
+        client_options(settings.with_(ssl_keyfile=other_key))
+
+
+# ---------------------------------------------------------------------------------------------- rendered back
+
+
+def test_settings_render_back_to_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "KAFKA_BOOTSTRAP": "a:1,b:2",
+            "STREAMS_TOPIC_PREFIX": "x.",
+            "STREAMS_TOPIC_REVIEW": "needs.eyes",
+            "STREAMS_STORE": "memory://",
+            "STREAMS_RULES": "/tmp/rules.yaml",
+            "STREAMS_DEDUP_TTL_DAYS": "0.1",
+            "STREAMS_SESSION_TIMEOUT": "6",
+            "STREAMS_LANGID_ACCURACY": "HIGH",
+            "KAFKA_SECURITY_PROTOCOL": "sasl_plaintext",
+            "KAFKA_SASL_MECHANISM": "scram-sha-512",
+            "KAFKA_SASL_USERNAME": "svc",
+            "KAFKA_SASL_PASSWORD": "hunter2-secret",
+        }
+    )
+    env = settings.to_env()
+    assert Settings.from_env(env) == settings
+    assert env["STREAMS_TOPIC_PREFIX"] == ""  # every topic is named in full instead
+    assert env["STREAMS_TOPIC_REVIEW"] == "x.needs.eyes"
+    assert env["STREAMS_TOPIC_RAW"] == "x.news.raw"
+    assert env["STREAMS_STORE"] == "memory"
+    assert env["STREAMS_DEDUP_TTL_DAYS"] == "0.1"
+    assert env["STREAMS_SESSION_TIMEOUT"] == "6.0"
+    assert env["KAFKA_SASL_PASSWORD"] == "hunter2-secret"  # a child process needs it
+    assert env["KAFKA_SSL_CAFILE"] == ""  # unset, and overriding what the parent's environment had
+    assert Settings.from_env({}).to_env()["STREAMS_DEDUP_TTL_DAYS"] == "7"
+
+
+def test_rendered_settings_win_over_the_environment_they_are_merged_into() -> None:
+    """A child's environment is the parent's with ``to_env()`` over it: the parent's prefix, security and
+    files must not leak in."""
+    parent = {
+        "STREAMS_TOPIC_PREFIX": "parent.",
+        "STREAMS_RULES": "/parent/rules.yaml",
+        "KAFKA_SECURITY_PROTOCOL": "SSL",
+        "KAFKA_SSL_CAFILE": "/parent/ca.pem",
+    }
+    mine = Settings.from_env({"STREAMS_TOPIC_PREFIX": "mine.", "STREAMS_WEB_PORT": "7001"})
+    child = Settings.from_env({**parent, **mine.to_env()})
+    assert child == mine
+    assert child.topics.raw == "mine.news.raw"
+    assert (child.rules_path, child.security_protocol, child.ssl_cafile) == (None, "PLAINTEXT", None)
+
+
+_FINITE = {"allow_nan": False, "allow_infinity": False}
+
+
+@given(
+    ttl=st.floats(min_value=1e-6, max_value=1e9, **_FINITE),
+    timeout=st.floats(min_value=0.001, max_value=1e6, **_FINITE),
+    partitions=st.integers(min_value=1, max_value=10_000),
+    port=st.integers(min_value=1, max_value=65535),
+    prefix=st.text(alphabet="abcxyz.-_", max_size=8),
+    data_dir=st.sampled_from(["state", "/var/lib/streams", "a b/c"]),
+)
+def test_any_settings_survive_the_round_trip(
+    ttl: float, timeout: float, partitions: int, port: int, prefix: str, data_dir: str
+) -> None:
+    base = Settings.from_env({"STREAMS_TOPIC_PREFIX": prefix})
+    settings = base.with_(
+        dedup_ttl_seconds=ttl,
+        session_timeout_s=timeout,
+        partitions=partitions,
+        web_port=port,
+        data_dir=Path(data_dir),
+    )
+    assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_the_review_margin_is_the_rules_files_not_a_setting() -> None:
+    """The review band's width is ``review_margin`` in the rules file (versioned with them, re-read when it
+    changes); a variable that nothing read is gone rather than silently ignored."""
+    assert not hasattr(Settings.from_env({}), "review_margin")
+    assert "STREAMS_REVIEW_MARGIN" not in Settings.from_env({}).to_env()

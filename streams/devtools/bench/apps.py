@@ -17,6 +17,8 @@ __all__ = ["build", "main"]
 def build() -> Any:
     import faust
 
+    from streams.runtime.kafka import MAX_MESSAGE_BYTES
+
     app = faust.App(
         os.environ["BENCH_APP"],
         broker="kafka://" + os.environ["KAFKA_BOOTSTRAP"],
@@ -27,7 +29,7 @@ def build() -> Any:
         web_bind="127.0.0.1",
         autodiscover=False,
         consumer_auto_offset_reset="earliest",
-        producer_max_request_size=32 << 20,
+        producer_max_request_size=MAX_MESSAGE_BYTES,
         broker_session_timeout=6,
         broker_heartbeat_interval=0.5,
     )

@@ -10,13 +10,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from streams.stages.parsing import RawMeta, parse_payload
 from streams.stages.pipeline import classify_article
 from streams.stages.record import Article
 from streams.stages.routing import load_rules
 from streams.stages.tagging.lexicon import default_lexicon
 
-__all__ = ["bench_dedup", "bench_parse", "bench_tag_route", "memory_mb", "run_bench"]
+__all__ = ["bench_dedup", "bench_parse", "bench_tag_route", "memory_mb", "peak_memory_mb", "run_bench"]
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 _FORMATS = {
@@ -82,10 +84,20 @@ def run_bench(stage: str, articles: int = 100_000, cache_mb: int = 64) -> dict[s
     return out
 
 
-def memory_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
-    """A memory figure of a process from Linux ``/proc`` (``VmRSS`` resident now, ``VmHWM`` its peak), in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
+def memory_mb(pid: int | None = None) -> float:
+    """The resident memory of a process (default: this one) now, in MiB."""
+    return float(psutil.Process(pid).memory_info().rss) / 2**20
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The peak resident memory of a running process, in MiB: Linux's ``VmHWM``, which psutil does not report
+    (0 where there is no such figure)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0.0
+    for line in lines:
+        if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
 

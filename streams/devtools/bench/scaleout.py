@@ -18,6 +18,8 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
+
 from streams.devtools.bench.mix import bench_messages
 from streams.devtools.bench.pipeline import _cpu_seconds, _peak_rss_mb, _publish, _until_last_output
 from streams.devtools.localrun import drain, expected_outputs, free_port, start_worker, wait_ready
@@ -30,10 +32,11 @@ SETTLE_SECONDS = 5.0  # after the last worker is ready: let the group's last reb
 
 
 def _machine_busy_seconds() -> float:
-    """CPU seconds every core of the machine has spent busy so far (Linux ``/proc/stat``: all but idle and
-    iowait)."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds every core of the machine has spent busy so far: all but idle and iowait (and guest time,
+    which user time already counts)."""
+    times = psutil.cpu_times()
+    busy = ("user", "nice", "system", "irq", "softirq", "steal")
+    return float(sum(getattr(times, name, 0.0) for name in busy))
 
 
 def bench_scaleout(

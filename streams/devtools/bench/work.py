@@ -24,12 +24,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from streams.headers import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
 from streams.runtime.rocksdb import RocksMapping
 from streams.settings import Topics
 from streams.stages.dedup.index import DedupIndex
 from streams.stages.pipeline import (
-    HEADER_CONTENT_TYPE,
-    HEADER_FETCHED_AT,
     fingerprint_from_headers,
     fingerprint_headers,
     meta_from_headers,
@@ -52,13 +51,13 @@ def stage_work(messages: Sequence[tuple[bytes, bytes, str]], cache_mb: int = 64)
     store = RocksMapping(workdir / "state", cache_mb=cache_mb)
     try:
         index = DedupIndex(store)
-        for offset, (_, payload, content_type) in enumerate(messages):
+        for offset, (key, payload, content_type) in enumerate(messages):
             headers = {
                 HEADER_CONTENT_TYPE: content_type.encode(),
                 HEADER_FETCHED_AT: iso_utc(datetime.now(UTC)).encode(),
             }
             started = time.process_time()
-            parsed = parse_and_tag(payload, meta_from_headers(headers))
+            parsed = parse_and_tag(payload, meta_from_headers(headers, key))
             sent = []
             for item, article in enumerate(parsed):
                 fp_headers = dict(fingerprint_headers(article))

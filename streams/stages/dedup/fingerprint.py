@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash
 
+from streams.headers import HEADER_FINGERPRINT
 from streams.stages.textnorm import fold
 
 __all__ = [
@@ -43,7 +44,7 @@ SHINGLE = 3
 SEED = 20261129
 SCHEME = "affine32"  # datasketch 2.x permutation scheme, pinned: another scheme would change every band key
 
-FINGERPRINT_HEADER = "dedup.fingerprint"
+FINGERPRINT_HEADER = HEADER_FINGERPRINT  # the header that carries it (named in streams.headers)
 # Header format: the scheme (format version and parameters), a digest of the text it was computed from, the
 # counts, then the shingle hashes (uint32, little-endian, sorted) and the band digests (8 bytes each, in band
 # order). A header of another scheme is recomputed. Bump the version with any change the parameters do not

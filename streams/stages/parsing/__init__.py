@@ -23,7 +23,7 @@ from streams.stages.parsing.langid import detect_language
 from streams.stages.parsing.pages import parse_html
 from streams.stages.parsing.scraped import parse_scraped_text
 from streams.stages.parsing.urls import canonical_url, domain_of
-from streams.stages.record import Article, Source, article_id, iso_utc
+from streams.stages.record import Article, Source, article_id, clean_text, iso_utc
 from streams.stages.textnorm import fold
 
 __all__ = ["MAX_PAYLOAD_BYTES", "RawMeta", "parse_payload", "sniff_format"]
@@ -46,6 +46,7 @@ class RawMeta:
     url: str | None = None
     lang_hint: str | None = None
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    key: str | None = None  # the Kafka message key, when the producer set one: part of a URL-less item's id
 
 
 def sniff_format(payload: bytes, content_type: str | None = None) -> str:
@@ -119,46 +120,65 @@ def _drafts(payload: bytes, meta: RawMeta) -> list[Draft]:
                 except orjson.JSONDecodeError:
                     raise ParseError(f"line {number} is not valid JSON", reason="bad_json") from None
         return drafts
-    text = decode(payload)
+    text = clean_text(decode(payload))  # before the lines are read: a line of controls alone is an empty line
     if kind == "html":
         return [parse_html(text, meta.url)]
     return [parse_scraped_text(text)]
 
 
 def _finish(draft: Draft, meta: RawMeta) -> Article:
-    title = draft.title.strip()[:MAX_TITLE_CHARS]
-    body = draft.body.strip()[:MAX_BODY_CHARS]
-    if not title and not body:
-        raise ParseError("the payload holds no text", reason="no_text")
-    url = draft.url or meta.url
-    canonical = canonical_url(url)
+    """The article of one draft: control characters stripped from every field, the id from its provenance
+    (:func:`~streams.stages.record.article_id`). A draft whose title and body hold no letter or digit (empty,
+    symbols, control characters) is refused: it would be an article of the empty content key."""
+    title = clean_text(draft.title).strip()[:MAX_TITLE_CHARS]
+    body = clean_text(draft.body).strip()[:MAX_BODY_CHARS]
     content_key = fold(f"{title}\n{body}")
+    if not content_key:
+        raise ParseError("the payload holds no text (no letter or digit in its title or body)", reason="no_text")
+    url = _clean(draft.url) or _clean(meta.url)
+    canonical = canonical_url(url)
     content_hash = hashlib.blake2b(content_key.encode("utf-8"), digest_size=12).hexdigest()
-    lang, confidence = detect_language(f"{title}. {body[:500]}", hint=draft.lang or meta.lang_hint)
-    published_at = parse_date(draft.published)
+    source_name = _clean(draft.source_name) or _clean(meta.source)
+    feed = _clean(meta.feed)
+    lang, confidence = detect_language(f"{title}. {body[:500]}", hint=_clean(draft.lang) or _clean(meta.lang_hint))
+    published_at = parse_date(_clean(draft.published))
     fetched = iso_utc(meta.fetched_at)
+    given_id = _clean(draft.given_id)
     return Article(
-        id=article_id(canonical, content_key),
+        id=article_id(
+            canonical,
+            content_key,
+            source=_provenance(feed, _clean(meta.source), _clean(draft.source_name)),
+            source_id=_clean(draft.source_id),
+            message_key=_clean(meta.key),
+        ),
         title=title,
         body=body,
         url=url,
         canonical_url=canonical,
-        source=Source(
-            name=draft.source_name or meta.source,
-            domain=domain_of(canonical or url),
-            feed=meta.feed,
-        ),
+        source=Source(name=source_name, domain=domain_of(canonical or url), feed=feed),
         lang=lang,
         lang_confidence=confidence,
         published=iso_utc(published_at) if published_at else fetched,
         published_estimated=published_at is None,
         fetched_at=fetched,
-        byline=draft.byline,
-        related=draft.related,
+        byline=_clean(draft.byline),
+        related=[line for line in (clean_text(r).strip() for r in draft.related) if line],
         format=draft.format,
         fingerprints={
             "content": content_hash,
             "url": hashlib.blake2b(canonical.encode(), digest_size=12).hexdigest() if canonical else None,
         },
-        origin={"given_id": draft.given_id} if draft.given_id else {},
+        origin={"given_id": given_id} if given_id else {},
     )
+
+
+def _clean(value: str | None) -> str | None:
+    """A short field without control characters or surrounding space; None when nothing is left."""
+    return (clean_text(value).strip() or None) if value else None
+
+
+def _provenance(*names: str | None) -> str:
+    """Where an item came from, for its id: the feed, the producer's source and the outlet it names, as far
+    as known (each is the same for a message fetched or replayed again)."""
+    return "\x1f".join(name or "" for name in names) if any(names) else ""

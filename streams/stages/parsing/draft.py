@@ -18,4 +18,5 @@ class Draft:
     source_name: str | None = None
     related: list[str] = field(default_factory=list)
     lang: str | None = None
-    given_id: str | None = None
+    given_id: str | None = None  # a JSON item's ``id``: what the offline commands show for it
+    source_id: str | None = None  # the source's own id for the item (feed guid, JSON id or guid)

@@ -11,6 +11,7 @@ import feedparser
 from streams.errors import ParseError
 from streams.stages.parsing.draft import Draft
 from streams.stages.parsing.htmltext import html_to_text
+from streams.stages.textnorm import fold
 
 __all__ = ["parse_feed"]
 
@@ -30,7 +31,7 @@ def parse_feed(payload: bytes) -> list[Draft]:
     for entry in entries:
         title = html_to_text(str(entry.get("title") or ""))
         body = _entry_body(entry)
-        if not title and not body:
+        if not fold(f"{title}\n{body}"):  # no letters or digits (empty, or symbols only): not an article
             continue
         drafts.append(
             Draft(
@@ -42,6 +43,7 @@ def parse_feed(payload: bytes) -> list[Draft]:
                 byline=str(entry.get("author") or "") or None,
                 source_name=feed_title,
                 lang=(feed_lang or "").split("-")[0].lower() or None,
+                source_id=str(dict.get(entry, "id") or "").strip() or None,  # RSS guid, Atom id
             )
         )
     if not drafts:

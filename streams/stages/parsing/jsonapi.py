@@ -91,6 +91,7 @@ def _one(obj: dict[str, Any]) -> Draft:
     lang = _text(obj.get("lang") or obj.get("language")).strip().lower()
     lang = _LANGUAGE_NAMES.get(lang, lang)
     given_id = _text(obj.get("id")).strip() or None
+    guid = _text(obj.get("guid")).strip() or None  # a feed item published as JSON (streams ingest)
     return Draft(
         title=title,
         body=body,
@@ -101,4 +102,5 @@ def _one(obj: dict[str, Any]) -> Draft:
         source_name=_text(source).strip() or None,
         lang=lang[:2] if lang and len(lang) >= 2 else None,
         given_id=given_id,
+        source_id=given_id or guid,
     )

@@ -20,9 +20,10 @@ import aiohttp
 from aiokafka import AIOKafkaProducer
 
 from streams.errors import ParseError
+from streams.headers import HEADER_CONTENT_TYPE, HEADER_FEED, HEADER_FETCHED_AT, HEADER_LANG, HEADER_SOURCE
+from streams.runtime.kafka import make_producer
 from streams.runtime.metrics import Metrics
 from streams.settings import Settings
-from streams.stages.pipeline import HEADER_CONTENT_TYPE, HEADER_FEED, HEADER_FETCHED_AT, HEADER_LANG, HEADER_SOURCE
 from streams.stages.record import iso_utc
 from streams.tools.ingest.config import FeedConfig
 from streams.tools.ingest.http import Fetcher
@@ -56,7 +57,7 @@ class Poller:
         reports: list[PollReport] = []
         async with aiohttp.ClientSession(auto_decompress=True) as session:
             fetcher = Fetcher(session, **self.fetcher_options)  # type: ignore[arg-type]
-            producer = AIOKafkaProducer(**self.settings.kafka_client_options(), acks="all")
+            producer = make_producer(self.settings)
             await producer.start()
             try:
                 if once:

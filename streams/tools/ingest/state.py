@@ -13,9 +13,9 @@ import time
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.runtime.kafka import topic_partitions
+from streams.runtime.kafka import make_consumer, make_producer, topic_partitions
 from streams.settings import Settings
 from streams.tools.ingest.http import Validators
 
@@ -32,8 +32,8 @@ class SeenState:
 
     async def load(self) -> int:
         """Read the state topic to its end; return how many entries are in force."""
-        consumer = AIOKafkaConsumer(
-            **self.settings.kafka_client_options(),
+        consumer = make_consumer(
+            self.settings,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -103,7 +103,7 @@ class SeenState:
     async def _write(self, writes: list[tuple[str, bytes | None]]) -> None:
         if not writes:
             return
-        producer = AIOKafkaProducer(**self.settings.kafka_client_options(), acks="all")
+        producer = make_producer(self.settings)
         await producer.start()
         try:
             deliveries = [await producer.send(self.topic, value, key=key.encode()) for key, value in writes]

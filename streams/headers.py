@@ -1,0 +1,67 @@
+"""Every Kafka header name the pipeline writes or reads: the wire vocabulary, in one place.
+
+- **Raw messages** (``news.raw``, all optional): what the producer knows about the payload. Written by
+  ``streams produce``, the feed poller and the benchmarks; read by the parse stage (``meta_from_headers``).
+- **Replay**: a replayed message carries the coordinates it was first read from, so the parse stage records
+  them and dedup gives it the verdict it had.
+- **Fingerprint**: the dedup fingerprint, from the parse stage to the dedup stage (``news.articles``).
+- **Dead letters** (``news.deadletter``): where a bad record came from and why it failed, ahead of the
+  original message's own headers.
+
+Names only; no Kafka client is imported here, so the pure stages can use it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DLQ_PREFIX",
+    "HEADER_CONTENT_TYPE",
+    "HEADER_DLQ_ERROR_CLASS",
+    "HEADER_DLQ_ERROR_MESSAGE",
+    "HEADER_DLQ_REASON",
+    "HEADER_DLQ_SOURCE_OFFSET",
+    "HEADER_DLQ_SOURCE_PARTITION",
+    "HEADER_DLQ_SOURCE_TOPIC",
+    "HEADER_DLQ_STAGE",
+    "HEADER_DLQ_TIME",
+    "HEADER_DLQ_TRUNCATED_FROM_BYTES",
+    "HEADER_FEED",
+    "HEADER_FETCHED_AT",
+    "HEADER_FINGERPRINT",
+    "HEADER_LANG",
+    "HEADER_REPLAY_OFFSET",
+    "HEADER_REPLAY_PARTITION",
+    "HEADER_REPLAY_TOPIC",
+    "HEADER_SOURCE",
+    "HEADER_URL",
+    "REPLAY_PREFIX",
+]
+
+# raw messages
+HEADER_CONTENT_TYPE = "content-type"  # MIME type of the payload; the parser sniffs when it is missing
+HEADER_SOURCE = "source"  # the publisher's or file's name
+HEADER_FEED = "feed"  # the feed the item was polled from
+HEADER_URL = "url"  # the page the payload was fetched from
+HEADER_LANG = "lang"  # a language hint (ISO 639-1)
+HEADER_FETCHED_AT = "fetched-at"  # ISO 8601 time the payload was fetched
+
+# replayed messages: the original coordinates
+REPLAY_PREFIX = "replay."
+HEADER_REPLAY_TOPIC = "replay.source.topic"
+HEADER_REPLAY_PARTITION = "replay.source.partition"
+HEADER_REPLAY_OFFSET = "replay.source.offset"
+
+# articles: the dedup fingerprint the parse stage computed
+HEADER_FINGERPRINT = "dedup.fingerprint"
+
+# dead letters
+DLQ_PREFIX = "dlq."
+HEADER_DLQ_STAGE = "dlq.stage"  # parse, dedup or route
+HEADER_DLQ_REASON = "dlq.reason"  # a bounded reason class (bad_json, too_large, output_refused, internal, ...)
+HEADER_DLQ_ERROR_CLASS = "dlq.error.class"
+HEADER_DLQ_ERROR_MESSAGE = "dlq.error.message"  # bounded in length
+HEADER_DLQ_SOURCE_TOPIC = "dlq.source.topic"
+HEADER_DLQ_SOURCE_PARTITION = "dlq.source.partition"
+HEADER_DLQ_SOURCE_OFFSET = "dlq.source.offset"
+HEADER_DLQ_TIME = "dlq.time"
+HEADER_DLQ_TRUNCATED_FROM_BYTES = "dlq.truncated.from.bytes"  # a dead letter kept truncated: its original size

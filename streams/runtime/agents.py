@@ -1,0 +1,181 @@
+"""The three agents (parse, dedup, route): each event through a pure stage, its outputs sent, its metrics kept.
+
+Parse and route are stateless: several instances of each share the stream, so one event's wait for the
+broker's acknowledgement overlaps another's work and the producer batches their sends (each event is still
+acknowledged only after its own outputs). Dedup stays one instance: its verdicts follow the order, and its
+outputs are acknowledged through a window of deliveries (``acks.DeliveryWindow``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+import faust
+
+from streams.runtime.acks import Acknowledger, DeliveryWindow, ManualStream
+from streams.runtime.metrics import Metrics
+from streams.runtime.sending import DeadLetters, Outputs
+from streams.settings import Settings, Topics
+from streams.stages.dedup.index import DedupIndex
+from streams.stages.pipeline import (
+    fingerprint_from_headers,
+    fingerprint_headers,
+    meta_from_headers,
+    origin_of,
+    parse_and_tag,
+    route,
+)
+from streams.stages.record import Article
+from streams.stages.routing import Rules, RulesWatcher
+
+__all__ = ["DEDUP_KEY", "Handlers", "RulesInForce", "install_agents"]
+
+log = logging.getLogger(__name__)
+
+DEDUP_KEY = b"dedup"  # every article's key on the articles topic: one partition holds the whole dedup index
+
+
+class RulesInForce:
+    """The routing rules in force, with the gauge that names their version and the count of refused files."""
+
+    def __init__(self, watcher: RulesWatcher, metrics: Metrics) -> None:
+        self.watcher = watcher
+        self.metrics = metrics
+        self.version = watcher.rules.version
+        self.error: str | None = None
+        metrics.rules_info.labels(version=self.version).set(1)
+
+    def current(self) -> Rules:
+        current = self.watcher.current()
+        if current.version != self.version:  # reloaded: the gauge names the version in force
+            self.metrics.rules_info.remove(self.version)
+            self.metrics.rules_info.labels(version=current.version).set(1)
+            self.version = current.version
+        last_error = self.watcher.last_error
+        if last_error and last_error != self.error:
+            self.metrics.rules_reload_failures.inc()
+            log.warning("rules file refused, the rules in force stay: %s", last_error)
+        self.error = last_error
+        return current
+
+
+class Handlers:
+    """Each agent's handling of one event: True when the event may be acknowledged now."""
+
+    def __init__(
+        self,
+        *,
+        metrics: Metrics,
+        topics: Topics,
+        outputs: Outputs,
+        dead_letters: DeadLetters,
+        index: DedupIndex,
+        rules: RulesInForce,
+        window: DeliveryWindow,
+    ) -> None:
+        self.metrics = metrics
+        self.topics = topics
+        self.outputs = outputs
+        self.dead_letters = dead_letters
+        self.index = index
+        self.rules = rules
+        self.window = window
+
+    async def parse(self, manual: ManualStream, event: Any) -> bool:
+        self.metrics.received.labels(stage="parse").inc()
+        started = time.perf_counter()
+        message = event.message
+        try:
+            headers = {k: v for k, v in (message.headers or [])}
+            parsed = parse_and_tag(message.value, meta_from_headers(headers, message.key))
+            fp_headers = [fingerprint_headers(article) for article in parsed]  # dedup's, made where it scales
+        except Exception as exc:
+            await self.dead_letters.send("parse", event, exc)
+            return True
+        origin = origin_of(message.topic, message.partition, message.offset, headers)
+        try:
+            deliveries = []
+            for item, (article, fp_header) in enumerate(zip(parsed, fp_headers, strict=True)):
+                article.origin.update(origin, item=item)
+                self.metrics.parsed.labels(format=article.format).inc()
+                deliveries.append(await self.outputs.send(self.topics.articles, DEDUP_KEY, article.dumps(), fp_header))
+            await asyncio.gather(*deliveries)  # all of a feed's items in flight at once, in order on one partition
+        except Exception as exc:
+            await self.dead_letters.output_failed("parse", event, exc)
+            return True
+        self.metrics.stage_seconds.labels(stage="parse").observe(time.perf_counter() - started)
+        return True
+
+    async def dedup(self, manual: ManualStream, event: Any) -> bool:
+        self.window.raise_if_failed()
+        self.metrics.received.labels(stage="dedup").inc()
+        started = time.perf_counter()
+        try:
+            article = Article.loads(event.message.value)
+            fp = fingerprint_from_headers(dict(event.message.headers or ()), article)
+            verdict = self.index.check(article, fp)
+            article.dedup = verdict.as_dict()
+        except Exception as exc:
+            await self.dead_letters.send("dedup", event, exc)
+            return True
+        if verdict.duplicate:
+            self.metrics.duplicates.labels(kind=verdict.kind or "near").inc()
+        target = self.topics.duplicates if verdict.duplicate else self.topics.unique
+        delivery = await self.outputs.send(target, article.id.encode(), article.dumps())
+        await self.window.add(manual, event, delivery)
+        self.metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
+        return False  # acknowledged once its output is delivered
+
+    async def route(self, manual: ManualStream, event: Any) -> bool:
+        self.metrics.received.labels(stage="route").inc()
+        started = time.perf_counter()
+        try:
+            article = Article.loads(event.message.value)
+            topic, article = route(article, self.rules.current(), self.topics)
+        except Exception as exc:
+            await self.dead_letters.send("route", event, exc)
+            return True
+        try:
+            await self.outputs.deliver(topic, article.id.encode(), article.dumps())
+        except Exception as exc:
+            await self.dead_letters.output_failed("route", event, exc)
+            return True
+        decision = article.decision
+        self.metrics.routed.labels(route=decision["route"]).inc()
+        if decision["review"]:
+            self.metrics.review.inc()
+        self.metrics.stage_seconds.labels(stage="route").observe(time.perf_counter() - started)
+        observe_end_to_end(self.metrics, article)
+        return True
+
+
+def install_agents(app: faust.App, settings: Settings, handlers: Handlers, acks: Acknowledger) -> None:
+    """Register the three agents, each acknowledging its events by hand through ``acks``."""
+    topics = settings.topics
+    raw = app.topic(topics.raw, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw")
+
+    @app.agent(raw, name="parse", concurrency=settings.concurrency)
+    async def parse_agent(stream: Any) -> None:
+        await acks.each_event(stream.noack(), handlers.parse)
+
+    @app.agent(handlers.outputs.topic(topics.articles), name="dedup")
+    async def dedup_agent(stream: Any) -> None:
+        await acks.each_event(stream.noack(), handlers.dedup)
+
+    @app.agent(handlers.outputs.topic(topics.unique), name="route", concurrency=settings.concurrency)
+    async def route_agent(stream: Any) -> None:
+        await acks.each_event(stream.noack(), handlers.route)
+
+
+def observe_end_to_end(metrics: Metrics, article: Article) -> None:
+    try:
+        fetched = datetime.fromisoformat(article.fetched_at.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return
+    delay = time.time() - fetched
+    if 0 <= delay < 86_400:
+        metrics.end_to_end_seconds.observe(delay)
