@@ -15,6 +15,8 @@ _DECLARED = re.compile(rb"""(?:encoding|charset)\s*=\s*["']?\s*([A-Za-z0-9_.:-]{
 # Arabic text decoded as Latin-1/cp1252 from UTF-8 shows these lead bytes as Ø and Ù followed by a symbol.
 _MOJIBAKE = re.compile("[ØÙ][\u0080-\u00ff]")
 _CANDIDATES = ("utf_8", "cp1256", "iso8859_6", "cp1252", "latin_1")
+_STRAY = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, as ``surrogateescape`` keeps them
+_MULTIBYTE = re.compile("[^\x00-\x7f\udc80-\udcff]")
 
 
 def declared_charset(head: bytes) -> str | None:
@@ -41,6 +43,9 @@ def decode(payload: bytes, declared: str | None = None) -> str:
         return _repair(payload.decode("utf-8"))
     except UnicodeDecodeError:
         pass
+    mixed = _mostly_utf8(payload)
+    if mixed is not None:
+        return mixed
     if declared and declared not in {"utf-8", "utf_8"}:
         try:
             return payload.decode(declared)
@@ -52,6 +57,19 @@ def decode(payload: bytes, declared: str | None = None) -> str:
         if text.count("\ufffd") <= max(2, len(text) // 200):
             return text
     raise ParseError("the payload is not text in any supported encoding", reason="encoding")
+
+
+def _mostly_utf8(payload: bytes) -> str | None:
+    """UTF-8 with a few stray bytes of a single-byte code page (text pasted together from two sources): the
+    UTF-8 read as UTF-8 and each stray byte as cp1252, when valid multi-byte UTF-8 sequences are at least as
+    many as the stray bytes. Text in a legacy code page has next to no valid multi-byte sequences, so it is
+    left to the declared charset and the detector."""
+    head = payload[:65536].decode("utf-8", errors="surrogateescape")  # the detector's window, too
+    stray = len(_STRAY.findall(head))
+    if len(_MULTIBYTE.findall(head)) < stray:
+        return None
+    text = payload.decode("utf-8", errors="surrogateescape")
+    return _STRAY.sub(lambda m: bytes([ord(m.group()) - 0xDC00]).decode("cp1252", errors="replace"), text)
 
 
 def _repair(text: str) -> str:
