@@ -32,10 +32,10 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
     (a stopped worker's partitions move on sooner), logging to a file."""
     quick = settings.with_(session_timeout_s=6.0, heartbeat_interval_s=0.5)
     env = {**os.environ, **quick.to_env()}
-    log = log_path.open("wb")
     # in this process, not under the supervisor: the benches measure the process they started
     command = [sys.executable, "-m", "streams", "worker", "--no-restart"]
-    return subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    with log_path.open("wb") as log:  # the worker writes to its own copy of the descriptor
+        return subprocess.Popen(command, env=env, stdout=log, stderr=log)
 
 
 def wait_ready(settings: Settings, worker: subprocess.Popen[bytes], log_path: Path, timeout: float = 120.0) -> None:

@@ -35,11 +35,10 @@ def _assert_demo_result(result: subprocess.CompletedProcess[str]) -> None:
 
 
 def test_demo_runs_and_cleans_up(bootstrap: str, tmp_path: Path) -> None:
-    before = _workers()
     result = _run_demo(_demo_env(bootstrap), tmp_path)
     _assert_demo_result(result)
     assert "using the one at" in result.stdout
-    assert _workers() == before  # the demo's worker is gone
+    assert _workers_in(tmp_path) == set()  # the demo's worker is gone
 
 
 def test_demo_starts_and_stops_its_own_broker_quietly(bootstrap: str, tmp_path: Path) -> None:
@@ -47,11 +46,10 @@ def test_demo_starts_and_stops_its_own_broker_quietly(bootstrap: str, tmp_path: 
     port, controller = free_port(), free_port()
     env = _demo_env(f"127.0.0.1:{port}")
     env.update(KAFKA_PORT=str(port), KAFKA_CONTROLLER_PORT=str(controller), KAFKA_DATA_DIR=str(tmp_path / "kafka"))
-    before = _workers()
     result = _run_demo(env, tmp_path)
     _assert_demo_result(result)
     assert "starting the local one" in result.stdout
-    assert _workers() == before
+    assert _workers_in(tmp_path) == set()
     status = subprocess.run(
         [sys.executable, str(Path(__file__).resolve().parents[2] / "ops/kafka/broker"), "status"],
         env=env,
@@ -63,7 +61,15 @@ def test_demo_starts_and_stops_its_own_broker_quietly(bootstrap: str, tmp_path: 
     assert "is running" not in status.stdout
 
 
-def _workers() -> set[int]:
+def _workers_in(directory: Path) -> set[int]:
+    """Worker processes started in ``directory`` (the demo's, which run where the demo was started)."""
     listed = subprocess.run(["pgrep", "-f", "--", "-m streams worker"], capture_output=True, text=True)
     assert listed.returncode in (0, 1), listed.stderr  # 1: none found; anything else: pgrep refused the call
-    return {int(pid) for pid in listed.stdout.split()}
+    found = set()
+    for pid in map(int, listed.stdout.split()):
+        try:
+            if Path(f"/proc/{pid}/cwd").resolve() == directory.resolve():
+                found.add(pid)
+        except OSError:  # ended meanwhile
+            continue
+    return found

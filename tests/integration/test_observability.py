@@ -95,16 +95,17 @@ def test_prometheus_scrapes_worker_and_poller(
             }
         )
     )
-    prom = subprocess.Popen(
-        [
-            prometheus,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}",
-        ],
-        stdout=(tmp_path / "prometheus.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    with (tmp_path / "prometheus.log").open("wb") as prom_log:  # Prometheus writes to its own descriptor
+        prom = subprocess.Popen(
+            [
+                prometheus,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{prom_port}",
+            ],
+            stdout=prom_log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(lambda: _answers(prom_port), 60, "Prometheus to start")
         # traffic: the seed twice (a duplicate), a malformed payload (a dead letter); the poller adds one item
