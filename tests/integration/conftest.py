@@ -122,8 +122,7 @@ class WorkerProcess:
         return int(self.proc.returncode)
 
 
-@pytest.fixture
-def worker_env(bootstrap: str, unique: str, tmp_path: Path) -> dict[str, str]:
+def worker_environment(bootstrap: str, unique: str, tmp_path: Path) -> dict[str, str]:
     """Environment for a worker with its own topics, group, state dir and web port: the settings rendered by
     ``Settings.to_env`` over this process's environment."""
     settings = Settings.from_env(
@@ -138,6 +137,12 @@ def worker_env(bootstrap: str, unique: str, tmp_path: Path) -> dict[str, str]:
         log_level="info",
     )
     return {**os.environ, **settings.to_env()}
+
+
+@pytest.fixture
+def worker_env(bootstrap: str, unique: str, tmp_path: Path) -> dict[str, str]:
+    """``worker_environment`` for this test's names and temporary directory."""
+    return worker_environment(bootstrap, unique, tmp_path)
 
 
 @pytest.fixture

@@ -9,35 +9,19 @@ and every input must come out: nothing lost, no restart from outside.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
 
 from streams.settings import Settings
 
-from .conftest import WorkerProcess
+from .conftest import WorkerProcess, kill_broker
 from .kafka_io import produce, read_until
 from .test_faults import JSON, article_payload, by_id, ids_of
 
 DELIVERY_TIMEOUT_S = 8
 OUTAGE_S = 3 * DELIVERY_TIMEOUT_S
-
-
-def _kill_broker(env: dict[str, str]) -> None:
-    pid = int((Path(env["KAFKA_DATA_DIR"]) / "broker.pid").read_text().strip())
-    os.killpg(pid, signal.SIGKILL)  # the broker runs in a session of its own: the JVM and nothing else
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"broker pid {pid} survived SIGKILL")
 
 
 def _restarts(worker: WorkerProcess) -> int:
@@ -64,7 +48,7 @@ def test_worker_outlives_a_long_broker_outage(
     )
     assert len(by_id(some, settings)) < 300, "the backlog was done before the outage: nothing in flight"
 
-    _kill_broker(private_broker)
+    kill_broker(private_broker)
     down_since = time.monotonic()
     answered = set()
     while time.monotonic() - down_since < OUTAGE_S:
