@@ -16,6 +16,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,3 +208,25 @@ def private_broker(tmp_path: Path) -> Iterator[dict[str, str]]:
         yield env
     finally:
         subprocess.run([*script, "stop"], env=env, capture_output=True, timeout=120)
+
+
+def draw_fixed(strategy: Any, size: int, seed_value: int) -> list[Any]:
+    """``size`` examples of a Hypothesis strategy drawn with a fixed seed: the same batch on every run."""
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+
+    batch: list[Any] = []
+
+    @seed(seed_value)
+    @settings(
+        max_examples=size,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(item: Any) -> None:
+        batch.append(item)
+
+    collect()
+    return batch

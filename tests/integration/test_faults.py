@@ -45,13 +45,8 @@ def by_id(records: list[Record], settings: Settings) -> dict[str, list[str]]:
 
 
 async def committed_total(bootstrap: str, group: str, topic: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    return sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset >= 0)
+    offsets = await committed_offsets(bootstrap, group)
+    return sum(offset for (name, _), offset in offsets.items() if name == topic)
 
 
 def second_env(worker_env: dict[str, str], tmp_path: Path) -> dict[str, str]:

@@ -13,12 +13,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import orjson
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from streams.settings import Settings
 
-from .conftest import WorkerProcess
+from .conftest import WorkerProcess, draw_fixed
 from .kafka_io import Record, produce, read_until
 from .test_faults import JSON, article_payload
 
@@ -50,23 +49,8 @@ def payloads(draw: st.DrawFn) -> tuple[bytes, str | None]:
 
 
 def draw_batch(size: int) -> list[tuple[bytes, str | None]]:
-    """``size`` payloads drawn by Hypothesis with a fixed seed: the same batch on every run."""
-    batch: list[tuple[bytes, str | None]] = []
-
-    @seed(20261129)
-    @settings(
-        max_examples=size,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(payloads())
-    def collect(item: tuple[bytes, str | None]) -> None:
-        batch.append(item)
-
-    collect()
-    return batch
+    """``size`` payloads drawn with a fixed seed: the same batch on every run."""
+    return draw_fixed(payloads(), size, 20261129)
 
 
 PARSE_REASONS = {  # the parse stage's dead-letter reasons (streams.errors.ParseError's ``reason`` values)

@@ -12,12 +12,11 @@ import asyncio
 from typing import Any
 
 import orjson
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from streams.settings import Settings
 
-from .conftest import WorkerProcess
+from .conftest import WorkerProcess, draw_fixed
 from .kafka_io import Record, produce, read_until
 
 JSON = "application/json"
@@ -67,22 +66,8 @@ def _entity_bomb(padding: int) -> bytes:
 
 
 def draw_batch(size: int) -> list[tuple[str, bytes, str | None, str]]:
-    batch: list[tuple[str, bytes, str | None, str]] = []
-
-    @seed(20261204)
-    @settings(
-        max_examples=size,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(hostile())
-    def collect(item: tuple[str, bytes, str | None, str]) -> None:
-        batch.append(item)
-
-    collect()
-    return batch
+    """``size`` payloads drawn with a fixed seed: the same batch on every run."""
+    return draw_fixed(hostile(), size, 20261204)
 
 
 def good_article(n: int) -> tuple[str, bytes]:
