@@ -16,7 +16,7 @@ __all__ = ["Route", "Rules", "RulesWatcher", "decide", "load_rules"]
 
 def decide(article: Article, rules: Rules) -> dict[str, Any]:
     """The decision for a tagged article: route, scores, confidence, review flag and ``why``."""
-    result = scores(article.tags)
+    result = scores(article.tags, article.lang or "")
     choice = rules.choose(result["syria"], result["diplomacy"], article.tags, article.lang)
     confidence = min(
         abs(result[key] - rules.thresholds[key]) * 2

