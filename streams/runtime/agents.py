@@ -17,7 +17,7 @@ from typing import Any
 import faust
 
 from streams.runtime.acks import Acknowledger, DeliveryWindow, ManualStream
-from streams.runtime.metrics import Metrics
+from streams.runtime.metrics import Metrics, language_label
 from streams.runtime.sending import DeadLetters, Outputs
 from streams.settings import Settings, Topics
 from streams.stages.dedup.index import DedupIndex
@@ -145,9 +145,10 @@ class Handlers:
             await self.dead_letters.output_failed("route", event, exc)
             return True
         decision = article.decision
-        self.metrics.routed.labels(route=decision["route"]).inc()
+        lang = language_label(article.lang)
+        self.metrics.routed.labels(route=decision["route"], lang=lang).inc()
         if decision["review"]:
-            self.metrics.review.inc()
+            self.metrics.review.labels(lang=lang).inc()
         self.metrics.stage_seconds.labels(stage="route").observe(time.perf_counter() - started)
         observe_end_to_end(self.metrics, article)
         return True

@@ -1,19 +1,22 @@
 """Prometheus metrics, built by a factory that takes the registry (tests pass a fresh ``CollectorRegistry``).
 
 Base units (seconds), ``_total`` on counters, and only bounded label values: stage names, reason classes
-(the ``reason`` of :class:`~streams.errors.StreamsError`), route names, format names, duplicate kinds.
+(the ``reason`` of :class:`~streams.errors.StreamsError`), route names, format names, duplicate kinds,
+language codes (``language_label``).
 Never URLs, ids or titles.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector, ProcessCollector
 
-__all__ = ["Metrics", "build_metrics"]
+__all__ = ["Metrics", "build_metrics", "language_label"]
 
 STAGES = ("parse", "dedup", "route")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
@@ -84,14 +87,15 @@ def build_metrics(
         ),
         routed=Counter(
             "routed_articles_total",
-            "Articles routed, by route name.",
-            ["route"],
+            "Articles routed, by route name and language (ISO 639 code, `und` when unknown).",
+            ["route", "lang"],
             namespace=namespace,
             registry=registry,
         ),
         review=Counter(
             "review_articles_total",
-            "Articles sent to review instead of a low-confidence route.",
+            "Articles sent to review instead of a low-confidence route, by language.",
+            ["lang"],
             namespace=namespace,
             registry=registry,
         ),
@@ -193,3 +197,8 @@ def build_metrics(
         metrics.received.labels(stage=stage)
         metrics.stage_seconds.labels(stage=stage)
     return metrics
+
+
+def language_label(lang: str | None) -> str:
+    """An article's language as a label value: its ISO 639 code, else ``und`` (the set stays bounded)."""
+    return lang if lang and _LANGUAGE_CODE.fullmatch(lang) else "und"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ def _assert_demo_result(result: subprocess.CompletedProcess[str]) -> None:
     assert "news.duplicates" in out
     assert "news.deadletter" in out
     assert "bad_json" in out
-    assert 'streams_routed_articles_total{route="syria_diplomacy"}' in out
+    assert re.search(r'streams_routed_articles_total\{lang="[a-z]+",route="syria_diplomacy"\}', out)
     errors = [line for line in (out + result.stderr).splitlines() if "ERROR" in line or "Traceback" in line]
     assert errors == []
 
