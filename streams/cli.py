@@ -3,6 +3,7 @@
 worker                     run the Faust worker: all agents, web port with /metrics /healthz /readyz
 ingest --feeds FILE        poll feeds (conditional GET, retries) and publish each new item once
     produce PATH... [--topic]  publish files (RSS/Atom, HTML, text, JSON, JSONL) to the raw topic
+parse PATH...              parse files or folders without Kafka; one JSON line per article, with its path
 classify [PATH|-]          parse + tag + route without Kafka; one JSON line per article
 dedup [PATH|-]             the dedup logic over JSONL, in order; one JSON line per input
 topics                     create the pipeline's topics (the worker does this too)
@@ -41,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     produce = sub.add_parser("produce", help="publish files to the raw topic")
     produce.add_argument("paths", nargs="+", type=Path)
     produce.add_argument("--topic", default=None, help="default: the raw topic (news.raw)")
+    parse = sub.add_parser("parse", help="parse files without Kafka: one JSON line per article, with its path")
+    parse.add_argument("paths", nargs="+", help="files (RSS/Atom, HTML, JSON, JSONL, text), folders, or '-' for stdin")
+    parse.add_argument(
+        "--extract",
+        choices=["auto", "fast", "standard"],
+        default="auto",
+        help="HTML main text: auto (in use), trafilatura fast, or standard (the former reading)",
+    )
     classify = sub.add_parser("classify", help="parse + tag + route without Kafka")
     classify.add_argument("input", nargs="*", default=["-"], help="JSONL of articles, '-' for stdin, or files")
     classify.add_argument("--rules", type=Path, default=None, help="a rules file (default: STREAMS_RULES or shipped)")
@@ -111,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             count = asyncio.run(publish(settings, args.topic or settings.topics.raw, messages_from_files(args.paths)))
             print(f"published {count} message(s) to {args.topic or settings.topics.raw}")
             return 0
+        if args.command == "parse":
+            return _parse(args.paths, args.extract, sys.stdout)
         if args.command == "classify":
             return _classify(args.input, args.rules or settings.rules_path, args.full, sys.stdout)
         if args.command == "dedup":
@@ -216,6 +227,42 @@ def _read_records(inputs: Sequence[str]) -> Iterator[tuple[str, bytes, str | Non
             yield path.name, path.read_bytes(), None
 
 
+_CONTENT_TYPES = {
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".json": "application/json",
+    ".jsonl": "application/x-ndjson",
+    ".txt": "text/plain",
+}
+
+
+def _parse(inputs: Sequence[str], extract: str, out: TextIO) -> int:
+    """Each file (a folder: each file in it, in name order) parsed whole as the worker parses a raw message;
+    one line per article (its full record and ``path``), or one line with ``path``, ``error`` and ``reason``
+    for a file that is not articles (as ``classify``, the exit status is 0 either way)."""
+    from streams.stages.parsing import RawMeta, parse_payload
+
+    for name in inputs:
+        paths = [name] if name == "-" or not Path(name).is_dir() else _files_in(Path(name))
+        for path in paths:
+            payload = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+            content_type = _CONTENT_TYPES.get(Path(path).suffix.lower()) if path != "-" else None
+            try:
+                articles = parse_payload(payload, RawMeta(content_type=content_type), extract=extract)
+            except ParseError as exc:
+                out.write(orjson.dumps({"path": str(path), "error": str(exc), "reason": exc.reason}).decode() + "\n")
+                continue
+            for article in articles:
+                out.write(orjson.dumps({"path": str(path), **article.to_dict()}).decode() + "\n")
+    return 0
+
+
+def _files_in(folder: Path) -> list[str]:
+    return sorted(str(p) for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
 def _classify(inputs: Sequence[str], rules_path: Path | None, full: bool, out: TextIO) -> int:
     from streams.stages.parsing import RawMeta
     from streams.stages.pipeline import classify_article, parse_and_tag, summary
@@ -239,13 +286,14 @@ def _classify(inputs: Sequence[str], rules_path: Path | None, full: bool, out: T
 
 def _dedup(input_name: str, settings: Settings, out: TextIO) -> int:
     from streams.stages.dedup.index import DedupConfig, DedupIndex
-    from streams.stages.parsing import RawMeta, parse_payload
+    from streams.stages.parsing import RawMeta
+    from streams.stages.pipeline import parse_and_tag
 
     index = DedupIndex({}, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
     shown: dict[str, str] = {}  # internal id -> the id its first input gave, so dup_of and story read alike
     for label, payload, content_type in _read_records([input_name]):
-        try:
-            articles = parse_payload(payload, RawMeta(content_type=content_type, source=label))
+        try:  # tagged as the parse stage does: the story step reads the entities
+            articles = parse_and_tag(payload, RawMeta(content_type=content_type, source=label))
         except ParseError as exc:
             out.write(_refused(label, payload, content_type, exc))
             continue

@@ -78,15 +78,16 @@ def _is_jsonl(payload: bytes) -> bool:
     return len(lines) > 1 and all(line.lstrip()[:1] == b"{" for line in lines)
 
 
-def parse_payload(payload: bytes, meta: RawMeta | None = None) -> list[Article]:
-    """Parse one raw payload into articles. Raises :class:`ParseError` (with ``reason``) and nothing else."""
+def parse_payload(payload: bytes, meta: RawMeta | None = None, *, extract: str = "auto") -> list[Article]:
+    """Parse one raw payload into articles. Raises :class:`ParseError` (with ``reason``) and nothing else.
+    ``extract`` chooses how an HTML page's main text is read (:func:`~streams.stages.parsing.pages.parse_html`)."""
     meta = meta or RawMeta()
     if not payload or not payload.strip():
         raise ParseError("empty payload", reason="empty")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ParseError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}", reason="too_large")
     try:
-        drafts = _drafts(payload, meta)
+        drafts = _drafts(payload, meta, extract)
         return [_finish(draft, meta) for draft in drafts]
     except ParseError:
         raise
@@ -96,7 +97,7 @@ def parse_payload(payload: bytes, meta: RawMeta | None = None) -> list[Article]:
         raise ParseError(f"{type(exc).__name__}: {exc}"[:300], reason="parser_failure") from exc
 
 
-def _drafts(payload: bytes, meta: RawMeta) -> list[Draft]:
+def _drafts(payload: bytes, meta: RawMeta, extract: str = "auto") -> list[Draft]:
     kind = sniff_format(payload, meta.content_type)
     if b"\x00" in payload[:65536] and not payload.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ParseError("binary payload (NUL bytes)", reason="binary")
@@ -122,7 +123,7 @@ def _drafts(payload: bytes, meta: RawMeta) -> list[Draft]:
         return drafts
     text = clean_text(decode(payload))  # before the lines are read: a line of controls alone is an empty line
     if kind == "html":
-        return [parse_html(text, meta.url)]
+        return [parse_html(text, meta.url, extract)]
     return [parse_scraped_text(text)]
 
 
