@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import re
 import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,11 @@ _SPACE = re.compile(r"\s+")
 _LABEL = {"ckb": "ku"}  # Sorani: the detector's Kurdish
 
 
-def _cpu(candidates: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+def _detect_all(detect: Callable[[str], tuple[str, float]], sample: list[tuple[str, str]]) -> list[Any]:
+    return [detect(text) for _, text in sample]
+
+
+def _cpu(candidates: Mapping[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
     """Median CPU seconds of each candidate's whole run, candidates alternating within each repetition."""
     runs: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(repeat):
@@ -88,7 +93,7 @@ def eval_language(repeat: int) -> str:
     for sample_name, sample in samples.items():
         ours = [(lang, text) for lang, text in sample if lang in langid.SUPPORTED]
         first = sum(1 for _, text in sample if langid._cld2(" ".join(text.split())[: langid.CLD2_SAMPLE]))
-        runs = {name: lambda f=f, sample=sample: [f(text) for _, text in sample] for name, f in detect.items()}
+        runs = {name: functools.partial(_detect_all, f, sample) for name, f in detect.items()}
         cpu = _cpu(runs, repeat)
         for name, f in detect.items():
             right = sum(1 for lang, text in sample if f(text)[0] == lang)
@@ -138,12 +143,13 @@ def eval_feeds(repeat: int) -> str:
 
 
 def _articles(payload: bytes, parser: Callable[[bytes], Any]) -> list[dict[str, Any]]:
-    saved = parsing.parse_feed
-    parsing.parse_feed = parser  # the stage as it was, or as it is
+    names = vars(parsing)  # the stage reads ``parse_feed`` from its package: swap it there
+    saved = names["parse_feed"]
+    names["parse_feed"] = parser  # the stage as it was, or as it is
     try:
         return [dataclasses.asdict(a) for a in parse_payload(payload, RawMeta(fetched_at=FETCHED))]
     finally:
-        parsing.parse_feed = saved
+        names["parse_feed"] = saved
 
 
 def eval_html(folder: Path, repeat: int, limit: int | None) -> str:
@@ -165,7 +171,7 @@ def eval_html(folder: Path, repeat: int, limit: int | None) -> str:
     def run(name: str) -> None:
         texts[name] = [extractors[name](page, row.get("url")) for row, page in pages]
 
-    cpu = _cpu({name: lambda name=name: run(name) for name in extractors}, repeat)
+    cpu = _cpu({name: functools.partial(run, name) for name in extractors}, repeat)
     rows = []
     for name in extractors:
         precision, recall, f1 = _score([row for row, _ in pages], texts[name])

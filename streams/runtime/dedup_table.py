@@ -1,8 +1,9 @@
 """The dedup index's state in the worker: one Faust table whose changelog carries the records only.
 
-A Faust table sends a changelog record for every write. The index writes about 4 records per new article
-(verdict, exact keys, shingles, story names) and appends it to about 45 candidate lists (42 LSH bands, up to
-10 story pairs). Sent to the changelog, the lists were 45 of a new article's 49 writes and most of its bytes
+A Faust table sends a changelog record for every write. The index writes about 7 records per new article
+(verdict, exact keys, shingles, story features, its story, the word counts' generation) and appends it to
+about 54 candidate lists (42 LSH bands, up to 12 story lookup keys). Sent to the changelog, the lists would
+be 54 of a new article's 61 writes and most of its bytes
 (each list is rewritten whole), and the dedup stage spent its time producing them. The lists follow
 from the records, so here they are written to the table's local store only (``LocalLists``), and when Faust
 restores the table from its changelog (a new worker, another worker taking the partition over, a standby)
@@ -20,7 +21,7 @@ from typing import Any
 import faust
 
 from streams.runtime.patches.stores import PartitionStore, decode_key, decode_value
-from streams.stages.dedup.index import LIST_PREFIXES
+from streams.stages.dedup.index import LIST_PREFIXES, RECORD_PREFIXES
 
 __all__ = ["DedupTable", "LocalLists"]
 
@@ -81,7 +82,7 @@ class DedupTable(faust.Table[str, Any]):
             message = event.message
             try:
                 key = decode_key(store, message.key) if message.key is not None else None
-                if not isinstance(key, str) or key[:2] not in ("s:", "m:", *LIST_PREFIXES):
+                if not isinstance(key, str) or key[:2] not in (*RECORD_PREFIXES, *LIST_PREFIXES):
                     rest.append(event)
                     continue
                 view = views.get(message.partition)

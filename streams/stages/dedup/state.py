@@ -1,0 +1,90 @@
+"""The dedup index's access to its state: records and lists read once per check, time-to-live, word counts.
+
+Records (verdicts, exact keys, shingles, article features, stories) go to ``state``; the candidate lists
+(prefixes ``LIST_PREFIXES``) to ``index``, which may be another mapping (the worker keeps them out of the
+changelog and rebuilds them from the records). The word counts (``termstats``) are counted again from the
+``v:`` records whenever the generation stored at ``GENERATION_KEY`` is not the one they were counted for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from streams.stages.dedup.config import DedupConfig
+from streams.stages.dedup.termstats import TermStats
+
+__all__ = ["GENERATION_KEY", "LIST_PREFIXES", "RECORD_PREFIXES", "IndexState"]
+
+LIST_PREFIXES = ("b:", "x:", "e:")  # derived lists, never needed in a changelog (``e:``: an older version's)
+RECORD_PREFIXES = ("s:", "v:")  # the records the lists are rebuilt from
+GENERATION_KEY = "z:terms"
+
+
+class IndexState:
+    def __init__(
+        self,
+        state: MutableMapping[str, Any],
+        config: DedupConfig | None = None,
+        index: MutableMapping[str, Any] | None = None,
+    ) -> None:
+        self.state = state
+        self.config = config or DedupConfig()
+        self.index = state if index is None else index  # where the candidate lists live
+        self.stats = TermStats(self.config.prior_articles)  # counted from the ``v:`` records (``termstats``)
+        # what one check has read or written: a list is read to find candidates and again to append to it,
+        # and a candidate's record may be read by several steps; in the worker every read is a RocksDB get
+        # and a JSON decode
+        self._seen: dict[str, Any] = {}
+
+    def _get(self, key: str) -> Any:
+        if key in self._seen:
+            return self._seen[key]
+        value = self._seen[key] = (self.index if key[:2] in LIST_PREFIXES else self.state).get(key)
+        return value
+
+    def _set(self, key: str, value: Any) -> None:
+        (self.index if key[:2] in LIST_PREFIXES else self.state)[key] = self._seen[key] = value
+
+    def _fresh(self, key: str, now: float) -> dict[str, Any] | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        if now - value.get("t", now) > self.config.ttl_seconds:
+            del self.state[key]
+            self._seen[key] = None
+            if key[:2] == "v:":  # its words leave the counts
+                self._sync_stats()
+                self.stats.add(value["l"], value["d"], value["e"], sign=-1)
+                self._bump_generation()
+            return None
+        return dict(value)
+
+    def _append(self, key: str, entry: list[Any], keep: int | None) -> None:
+        now = entry[1]
+        entries = [e for e in (self._get(key) or []) if now - e[1] <= self.config.ttl_seconds and e[0] != entry[0]]
+        entries.append(entry)
+        self._set(key, entries[-keep:] if keep else entries)
+
+    def _story_of(self, article_id: str, now: float) -> str:
+        recorded = self._fresh(f"a:{article_id}", now)
+        return str(recorded["story"]) if recorded and recorded.get("story") else article_id
+
+    def _sync_stats(self) -> None:
+        """Count the words of the stored article records again if they changed since they were counted."""
+        stored = self.state.get(GENERATION_KEY)
+        generation = int(stored["g"]) if stored else 0
+        if self.stats.generation == generation:
+            return
+        self.stats.reset()
+        for key in list(self.state):
+            if isinstance(key, str) and key[:2] == "v:":
+                value = self.state.get(key)
+                if value:
+                    self.stats.add(value["l"], value["d"], value["e"])
+        self.stats.generation = generation
+
+    def _bump_generation(self) -> None:
+        generation = (self.stats.generation or 0) + 1
+        self.state[GENERATION_KEY] = {"g": generation}
+        self.stats.generation = generation

@@ -1,0 +1,182 @@
+"""The story step of the dedup index: an article's vectors, the story it joins, the copy it may be of, and
+what joining it writes (the method: ``stories``; the state: ``state``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.stages.dedup.features import bags
+from streams.stages.dedup.fingerprint import Fingerprint, overlap
+from streams.stages.dedup.state import IndexState
+from streams.stages.dedup.stories import (
+    STORY_SHARED,
+    STORY_WORDS,
+    ArticleVectors,
+    StoryMatch,
+    merge_centroid,
+    score_story,
+    time_factor,
+    vectors,
+)
+from streams.stages.record import Article
+
+__all__ = ["StoryStep"]
+
+SUMMARY_MEMBERS = 20  # member ids and URLs a story record keeps for its summary
+SUMMARY_OUTLETS = 50
+COPY_MEMBERS = 8  # a story's latest reports per language, that a new report may be a copy of
+MAX_COPY_STORIES = 3  # the most similar stories whose reports are compared as copies
+
+
+class StoryStep(IndexState):
+    def _vectors(self, article: Article) -> ArticleVectors:
+        self._sync_stats()
+        c = self.config
+        lang = article.lang or "und"
+        return vectors(
+            self.stats,
+            lang,
+            bags(article.title, article.body, article.tags, c.body_chars),
+            c.lookup_words,
+            c.lookup_shared,
+            c.common_share,
+            c.article_words,
+        )
+
+    def _match(
+        self, article: ArticleVectors, published: float | None, now: float, family: str | None
+    ) -> tuple[StoryMatch | None, list[str]]:
+        """The story the article joins, if any: the best scoring candidate at its threshold; and the stories
+        in its language that are as similar whatever their time, most similar first (where copies are)."""
+        c = self.config
+        weight: dict[str, float] = {}
+        for key, key_weight in zip(article.keys, article.key_weights, strict=True):
+            for story, stamp, story_published in self._get(key) or []:
+                if now - stamp > c.ttl_seconds or (
+                    published is not None
+                    and story_published is not None
+                    and abs(published - story_published) > c.ttl_seconds
+                ):
+                    continue
+                weight[story] = weight.get(story, 0.0) + key_weight
+        ranked = sorted(weight, key=lambda s: (-weight[s], s))[: c.candidates]
+        if family is not None and family not in ranked:
+            ranked.append(family)
+        best: StoryMatch | None = None
+        similar: list[tuple[float, str]] = []
+        for story in ranked:
+            record = self._fresh(f"k:{story}", now)
+            if record is None:
+                continue
+            score, cross = score_story(article, record, c.shared_weight, c.cross_min_shared, c.min_words)
+            if story == family:
+                score, cross = max(score, 1.0), False
+            if not cross and score >= c.same_threshold:
+                similar.append((score, story))
+            # across languages, where no wording can be compared, the time must be known
+            score *= time_factor(
+                published,
+                record.get("f"),
+                record.get("l"),
+                c.close_seconds,
+                c.story_window_seconds,
+                0.0 if cross else c.unknown_time,
+            )
+            if score < (c.cross_threshold if cross else c.same_threshold):
+                continue
+            if best is None or (score, story) > (best.score, best.story):
+                best = StoryMatch(story, score, cross)
+        return best, [story for _, story in sorted(similar, reverse=True)]
+
+    def _story_copy(
+        self, article: ArticleVectors, fp: Fingerprint, stories: list[str], now: float
+    ) -> tuple[str, float] | None:
+        """A report of one of ``stories`` in the article's language that the article is an edited copy of:
+        the same words (``copy_words`` of the shorter text's) and a good part of the same phrases
+        (``copy_shingles`` of the shorter text's 3-word shingles). Its id and the Jaccard of their shingles.
+        Band candidates find copies with most phrases in common; this finds the rewritten ones, among the
+        reports that are already as similar as reports of one story."""
+        c = self.config
+        if not article.word_slots or len(fp.shingles) < c.min_shingles_for_containment:
+            return None  # a short text (a feed's summary) shares its few words with any report of its story
+        words = set(article.word_slots)
+        best: tuple[float, float, str] | None = None
+        members: list[str] = []
+        for story in stories[:MAX_COPY_STORIES]:
+            record = self._fresh(f"k:{story}", now)
+            members += record.get("m", {}).get(article.lang, []) if record else []
+        for member in members:
+            stored = self._fresh(f"v:{member}", now)
+            if stored is None or not stored["d"]:
+                continue
+            shared_words = len(words.intersection(stored["d"])) / min(len(words), len(stored["d"]))
+            if shared_words < c.copy_words:
+                continue
+            shingles = self._fresh(f"s:{member}", now)
+            if shingles is None or len(shingles["h"]) < c.min_shingles_for_containment:
+                continue
+            sim, contained = overlap(fp.shingles, shingles["h"])
+            if contained >= c.copy_shingles and (best is None or (contained, sim) > best[:2]):
+                best = (contained, sim, member)
+        return (best[2], best[1]) if best else None
+
+    def _join(
+        self, article: Article, features: ArticleVectors, story: str, published: float | None, now: float
+    ) -> None:
+        """Add the article to its story (or start it), store its features and list it under its keys."""
+        record = self._fresh(f"k:{story}", now) or {
+            "w": {},
+            "wn": {},
+            "e": {},
+            "en": 0.0,
+            "f": None,
+            "l": None,
+            "n": 0,
+            "L": {},
+            "h": article.title,
+            "o": [],
+            "i": [],
+            "u": [],
+            "m": {},
+            "s": now,
+        }
+        lang = features.lang
+        if features.words:
+            record["w"][lang], record["wn"][lang] = merge_centroid(
+                record["w"].get(lang, {}), features.words, STORY_WORDS
+            )
+        if features.shared:
+            record["e"], record["en"] = merge_centroid(record["e"], features.shared, STORY_SHARED)
+        if published is not None:
+            record["f"] = published if record["f"] is None else min(record["f"], published)
+            record["l"] = published if record["l"] is None else max(record["l"], published)
+        record["n"] += 1
+        record["L"][lang] = record["L"].get(lang, 0) + 1
+        outlet = article.source.domain or article.source.name
+        if outlet and outlet not in record["o"] and len(record["o"]) < SUMMARY_OUTLETS:
+            record["o"].append(outlet)
+        if len(record["i"]) < SUMMARY_MEMBERS:
+            record["i"].append(article.id)
+            record["u"].append(article.url)
+        recent = record.setdefault("m", {}).setdefault(lang, [])
+        recent[:] = [*recent, article.id][-COPY_MEMBERS:]
+        record["t"] = now
+        self._set(f"k:{story}", record)
+        value = {
+            "l": lang,
+            "d": features.word_slots,
+            "e": features.shared_slots,
+            "x": features.keys,
+            "k": story,
+            "p": published,
+            "t": now,
+        }
+        self._set(f"v:{article.id}", value)
+        self.stats.add(lang, features.word_slots, features.shared_slots)
+        self._bump_generation()
+        self._post(value)
+
+    def _post(self, value: dict[str, Any]) -> None:
+        """List an article's story under its lookup keys (from its ``v:`` record)."""
+        for key in value["x"]:
+            self._append(key, [value["k"], value["t"], value["p"]], None)

@@ -1,0 +1,141 @@
+"""The story step: rewritten copies, time windows, busy topics, and word counts rebuilt from the records."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from streams.stages.dedup.features import bags, stem
+from streams.stages.dedup.index import DedupConfig, DedupIndex
+from streams.stages.dedup.state import GENERATION_KEY
+from streams.stages.record import Article
+
+from .test_dedup import tagged
+
+WIRE = (
+    "The foreign ministers of Kiribati and Tuvalu met on Tuesday in Tarawa to discuss fishing licences, a "
+    "new undersea cable and the shipping route between the two capitals, according to a joint statement "
+    "issued after the talks. Both sides agreed to form a technical committee that will meet every month and "
+    "report to the ministers, and to restore direct flights before the end of the year. The statement said "
+    "the talks were held in a positive atmosphere and that the next round would take place in Funafuti early "
+    "next year, after the two governments have approved the cable agreement in their parliaments."
+)
+REWORDED = (
+    "Kiribati's and Tuvalu's foreign ministers held talks in Tarawa on Tuesday about fishing licences, a new "
+    "undersea cable and the shipping route linking the two capitals, a joint statement said after the "
+    "meeting. The two sides agreed to set up a technical committee to meet monthly and report to the "
+    "ministers, and to bring back direct flights by the end of the year. The talks were held in a positive "
+    "atmosphere, the statement said, adding that the next round would be in Funafuti early next year once "
+    "both parliaments have approved the cable agreement."
+)
+DAY = "2026-11-20T{}:00:00.000Z"
+
+
+def _stream(index: DedupIndex, articles: list[Article]) -> list[str]:
+    return [index.check(a).story for a in articles]
+
+
+def test_a_rewritten_wire_copy_is_a_duplicate_and_a_separate_report_is_not() -> None:
+    index = DedupIndex({})
+    first = tagged("Kiribati and Tuvalu agree on cable", WIRE, DAY.format("08"), 1)
+    copy = tagged("Ministers of Kiribati and Tuvalu hold talks", REWORDED, DAY.format("10"), 2)
+    own = tagged(
+        "Tuvalu opposition criticises cable deal",
+        "Opposition members in Funafuti said on Tuesday that the undersea cable agreement discussed in Tarawa "
+        "gives too much to foreign contractors and demanded a debate in parliament before any vote. They "
+        "said fishing licences should not be traded for flights and asked the foreign minister to publish "
+        "the full text of the joint statement issued after the meeting with his Kiribati counterpart.",
+        DAY.format("12"),
+        3,
+    )
+    assert not index.check(first).duplicate
+    verdict = index.check(copy)
+    assert (verdict.duplicate, verdict.kind, verdict.dup_of, verdict.story) == (True, "near", first.id, first.id)
+    verdict = index.check(own)
+    assert not verdict.duplicate
+
+
+def test_reports_days_apart_are_two_stories_but_a_late_copy_keeps_its_story() -> None:
+    index = DedupIndex({})
+    first = tagged("Kiribati and Tuvalu agree on cable", WIRE, DAY.format("08"), 1)
+    next_round = tagged(
+        "Kiribati and Tuvalu ministers meet again in Funafuti",
+        "A week after their Tarawa talks the two ministers were in Funafuti, where Tuvalu's parliament had "
+        "approved the cable deal; they signed it in front of students and fishermen, and promised ferries "
+        "and cheaper phone calls for the outer islands of Kiribati and Tuvalu.",
+        "2026-11-25T08:00:00.000Z",
+        2,
+    )
+    late_copy = tagged("Ministers of Kiribati and Tuvalu hold talks", REWORDED, "2026-11-25T09:00:00.000Z", 3)
+    index.check(first)
+    assert index.check(next_round).story == next_round.id  # five days later: another round, another story
+    verdict = index.check(late_copy)  # a copy does not depend on time: it stays with its original
+    assert (verdict.duplicate, verdict.dup_of, verdict.story) == (True, first.id, first.id)
+
+
+def test_a_busy_topic_does_not_push_the_right_story_out() -> None:
+    """Hundreds of reports of one day name Syria and the United Nations; the three reports of one event among
+    them (the only ones naming its place and people) share a story, and no other report joins it."""
+    rng = random.Random(3)
+    vocabulary = [f"w{i}x" for i in range(3000)]
+    index = DedupIndex({})
+    event = ("Qamishli", "Pedersen", "water station")
+    target: list[Article] = []
+    stories = []
+    for n in range(400):
+        words = " ".join(rng.choice(vocabulary) for _ in range(60))
+        body = f"The United Nations said on Syria that {words}."
+        title = f"Syria and the United Nations: {rng.choice(vocabulary)} {rng.choice(vocabulary)}"
+        if n in (150, 230, 310):
+            title = f"Pedersen visits the {event[2]} in {event[0]}"
+            body = (
+                f"UN envoy Geir Pedersen visited the {event[2]} in {event[0]} in Syria, where repairs paid by "
+                f"the United Nations restored water to the city; {words}."
+            )
+        article = tagged(title, body, f"2026-11-20T{8 + n // 60:02d}:{n % 60:02d}:00.000Z", n)
+        stories.append(index.check(article).story)
+        if n in (150, 230, 310):
+            target.append(article)
+    target_stories = {stories[150], stories[230], stories[310]}
+    assert target_stories == {target[0].id}
+    assert stories.count(target[0].id) == 3
+    features = index._vectors(target[2])
+    assert "x:@country.SY" not in features.keys  # named by every report of the day: never a lookup key
+    assert any("qamish" in key for key in features.keys)
+
+
+def test_word_counts_are_counted_again_from_the_records_when_the_state_changed_elsewhere() -> None:
+    state: dict[str, object] = {}
+    writer = DedupIndex(state, DedupConfig(ttl_seconds=3600))
+    for n in range(30):
+        writer.check(tagged(f"Report {n}", f"Words of report number {n} about w{n} and w{n + 1}.", DAY.format("08"), n))
+    reader = DedupIndex(state)  # another worker, or this one after a restore
+    reader._sync_stats()
+    assert reader.stats.generation == writer.stats.generation == state[GENERATION_KEY]["g"]  # type: ignore[index]
+    assert np.array_equal(reader.stats.counts, writer.stats.counts)
+    assert reader.stats.docs == writer.stats.docs
+    # a record past its time-to-live leaves the counts when it is touched, and the generation moves on
+    old = next(k for k in state if k.startswith("v:"))
+    writer._fresh(old, 1e12)
+    assert old not in state
+    reader._sync_stats()
+    assert np.array_equal(reader.stats.counts, writer.stats.counts)
+    assert reader.stats.docs["en"] == writer.stats.docs["en"] == 29
+
+
+def test_features_fold_stem_and_keep_numbers_and_entities() -> None:
+    assert stem("والشيباني") == stem("الشيباني") == stem("شيباني")
+    assert stem("أستانا".replace("أ", "ا")) == stem("استانه")
+    got = bags(
+        "21st round of talks",
+        "The 21st round opened on 24 January 2024.",
+        {
+            "entities": [
+                {"id": "process.astana", "title": 0, "body": 2},
+            ]
+        },
+    )
+    assert got.shared == {"#21": 4, "#24": 1, "#2024": 1, "@process.astana": 2}
+    assert {"round", "talks"} <= set(got.words)
+    assert "on" not in got.words  # shorter than three letters
