@@ -7,6 +7,7 @@ parse PATH...              parse files or folders without Kafka; one JSON line p
 classify [PATH|-]          parse + tag + route without Kafka; one JSON line per article
 dedup [PATH|-]             the dedup logic over JSONL, in order; one JSON line per input
 topics                     create the pipeline's topics (the worker does this too)
+stories [--since 6h] [--route R] [--limit N]  the current stories from the stories topic, as a table
 demo                       the whole pipeline on the bundled samples, with a readable result
 config                     print the settings in force (secrets masked)
 """
@@ -85,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     reroute.add_argument("--topic", default=None, help="default: the unique topic (tagged, before routing)")
     reroute.add_argument("--examples", type=int, default=10)
     sub.add_parser("topics", help="create the pipeline's topics")
+    stories = sub.add_parser("stories", help="the current stories (the stories topic) as a table")
+    stories.add_argument("--since", default=None, help="only stories last seen within this time: 90m, 6h, 2d")
+    stories.add_argument("--route", default=None, help="only stories with a report on this route: syria_diplomacy")
+    stories.add_argument("--limit", type=int, default=None, help="at most this many, the most reported first")
     demo = sub.add_parser("demo", help="the whole pipeline on the bundled samples")
     demo.add_argument("--keep", action="store_true", help="leave the demo topics in place (they are unique per run)")
     sub.add_parser("config", help="print the settings in force")
@@ -137,6 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             created = asyncio.run(ensure_topics(settings))
             print(f"created: {', '.join(created) or 'none (all exist)'}")
+            return 0
+        if args.command == "stories":
+            from streams.tools.stories import run_stories
+
+            asyncio.run(run_stories(settings, since=args.since, route=args.route, limit=args.limit))
             return 0
         if args.command == "demo":
             from streams.devtools.demo import run_demo

@@ -68,6 +68,7 @@ class Topics:
     review: str = "news.review"
     deadletter: str = "news.deadletter"
     ingest_state: str = "news.ingest.state"  # compacted: what the feed poller has published
+    stories: str = "news.stories"  # compacted: the current summary of each story, keyed by story id
 
     def outputs(self) -> tuple[str, ...]:
         """Every topic a record can end in: each input id appears in exactly one of these."""
@@ -292,6 +293,8 @@ _TOPIC_HELP = {
     "review": "uncertain routing decisions, for a person to check",
     "deadletter": "input that could not be processed: the original bytes with `dlq.*` headers",
     "ingest_state": "compacted: what the feed poller has published",
+    "stories": "compacted, keyed by story id: each story's current summary (headline, reports, languages, "
+    "outlets, first/last seen, routes, members), for `python -m streams stories`",
 }
 
 

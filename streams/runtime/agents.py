@@ -21,6 +21,7 @@ from streams.runtime.metrics import Metrics, language_label
 from streams.runtime.sending import DeadLetters, Outputs
 from streams.settings import Settings, Topics
 from streams.stages.dedup.index import DedupIndex
+from streams.stages.dedup.summary import dumps_summary, story_summary
 from streams.stages.pipeline import (
     fingerprint_from_headers,
     fingerprint_headers,
@@ -30,7 +31,7 @@ from streams.stages.pipeline import (
     route,
 )
 from streams.stages.record import Article
-from streams.stages.routing import Rules, RulesWatcher
+from streams.stages.routing import Rules, RulesWatcher, decide
 
 __all__ = ["DEDUP_KEY", "Handlers", "RulesInForce", "install_agents"]
 
@@ -117,8 +118,9 @@ class Handlers:
         try:
             article = Article.loads(event.message.value)
             fp = fingerprint_from_headers(dict(event.message.headers or ()), article)
-            verdict = self.index.check(article, fp)
+            verdict = self.index.check(article, fp, route=self._route_name(article))
             article.dedup = verdict.as_dict()
+            story = None if verdict.duplicate else self.index.story_record(verdict.story)
         except Exception as exc:
             await self.dead_letters.send("dedup", event, exc)
             return True
@@ -126,9 +128,25 @@ class Handlers:
             self.metrics.duplicates.labels(kind=verdict.kind or "near").inc()
         target = self.topics.duplicates if verdict.duplicate else self.topics.unique
         delivery = await self.outputs.send(target, article.id.encode(), article.dumps())
+        if story is not None:  # the story's summary changed (or is sent again for a redelivered report)
+            summary = story_summary(verdict.story, story)
+            sent = await self.outputs.send(self.topics.stories, verdict.story.encode(), dumps_summary(summary))
+            delivery = asyncio.gather(delivery, sent)  # the event is acknowledged once both are delivered
+            if self.index.joined is not None:
+                self.metrics.story_events.labels(event=self.index.joined).inc()
+                self.metrics.story_size.observe(summary["reports"])
         await self.window.add(manual, event, delivery)
         self.metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
         return False  # acknowledged once its output is delivered
+
+    def _route_name(self, article: Article) -> str | None:
+        """The route the article's report takes under the rules in force, for its story's summary (the
+        route stage decides again; the article leaves with its decision unset)."""
+        try:
+            decision = decide(article, self.rules.current())
+        except Exception:  # the route stage dead-letters what it cannot route; the story just lacks the route
+            return None
+        return str(decision.get("route") or "") or None
 
     async def route(self, manual: ManualStream, event: Any) -> bool:
         self.metrics.received.labels(stage="route").inc()

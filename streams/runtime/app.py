@@ -1,7 +1,8 @@
 """The Faust app: three thin agents around the pure stages, plus the web endpoints.
 
     news.raw --parse+tag--> news.articles --dedup--> news.unique --route--> news.syria.diplomacy
-                                               \\-> news.duplicates            news.syria.other / news.other
+                                               |--> news.duplicates            news.syria.other / news.other
+                                               \\-> news.stories (compacted: each story's current summary)
     any stage's failure --> news.deadletter (original bytes + dlq.* headers)   news.review (uncertain)
 
 Keys and partitions (why state lives where it is needed):
@@ -13,6 +14,8 @@ Keys and partitions (why state lives where it is needed):
   changelog carries the index's records; its candidate lists are rebuilt from them (``dedup_table``).
   Each record's dedup fingerprint comes in a header, computed by the parse stage, which scales out: the one
   dedup instance bounds what added workers can gain, so it does no work that can be done before it.
+- ``news.stories``: keyed by story id, compacted: the dedup agent sends a story's summary whenever a report
+  starts or joins it, and acknowledges the article only once both its output and the summary are delivered.
 - ``news.unique`` and every output topic: keyed by article id, so routing spreads over partitions, a
   replayed article lands where its first copy did, and compaction or consumers can drop repeats by key.
 
@@ -125,7 +128,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     apply_all(FETCH_WAIT_MS)  # see streams.runtime.patches
     app = _faust_app(settings)
     topics = settings.topics
-    outputs = Outputs(app, (topics.articles, topics.unique, *topics.outputs()))
+    outputs = Outputs(app, (topics.articles, topics.unique, topics.stories, *topics.outputs()))
     dead_letters = DeadLetters(outputs, topics.deadletter, metrics)
     state, index = _dedup_index(app, settings)
     health = HealthMonitor(app, settings, metrics, (topics.raw, topics.articles, topics.unique))

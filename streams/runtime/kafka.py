@@ -115,6 +115,8 @@ async def wait_for_broker(settings: Settings, timeout: float = 30.0) -> None:
 def _new_topic(settings: Settings, name: str) -> NewTopic:
     if name == settings.topics.ingest_state:  # keyed state: keep the latest value per key
         return NewTopic(name, 1, settings.replication, topic_configs={"cleanup.policy": "compact"})
+    if name == settings.topics.stories:  # the latest summary per story id
+        return NewTopic(name, settings.partitions, settings.replication, topic_configs={"cleanup.policy": "compact"})
     return NewTopic(name, settings.partitions, settings.replication)
 
 

@@ -2,7 +2,7 @@
 
 Base units (seconds), ``_total`` on counters, and only bounded label values: stage names, reason classes
 (the ``reason`` of :class:`~streams.errors.StreamsError`), route names, format names, duplicate kinds,
-language codes (``language_label``).
+language codes (``language_label``), story events (``STORY_EVENTS``).
 Never URLs, ids or titles.
 """
 
@@ -18,6 +18,8 @@ __all__ = ["Metrics", "build_metrics", "language_label"]
 STAGES = ("parse", "dedup", "route")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_STORY_SIZE_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100, 250, 1000)
+STORY_EVENTS = ("started", "joined", "cross_language")  # as streams.stages.dedup.storystep names them
 _E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -28,6 +30,8 @@ class Metrics:
     parsed: Counter
     failed: Counter
     duplicates: Counter
+    story_events: Counter
+    story_size: Histogram
     routed: Counter
     review: Counter
     deadlettered: Counter
@@ -82,6 +86,21 @@ def build_metrics(
             "duplicates_total",
             "Articles found to be duplicates, by kind (url, content, near).",
             ["kind"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        story_events=Counter(
+            "story_events_total",
+            "Reports added to stories: started one, joined one, or joined one with no report in its language "
+            "yet (cross_language).",
+            ["event"],
+            namespace=namespace,
+            registry=registry,
+        ),
+        story_size=Histogram(
+            "story_size_reports",
+            "Reports in a story after each report starts or joins it.",
+            buckets=_STORY_SIZE_BUCKETS,
             namespace=namespace,
             registry=registry,
         ),
@@ -196,6 +215,8 @@ def build_metrics(
     for stage in STAGES:
         metrics.received.labels(stage=stage)
         metrics.stage_seconds.labels(stage=stage)
+    for event in STORY_EVENTS:
+        metrics.story_events.labels(event=event)
     return metrics
 
 

@@ -3,19 +3,22 @@
 A record that is not an article, written straight to a stage's input topic, must come out as a dead letter
 from that stage (its original bytes, the reason, where it was read); an output the broker refuses in dedup
 sends dedup's input to the dead letters; the records around either are routed and the worker stays healthy.
-The dead-letter and review checks share one worker: each looks only at its own records.
+The dead-letter checks share one worker: each looks only at its own records.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
+import streams
 from streams.settings import Settings
 from streams.stages.parsing import RawMeta, parse_payload
 from streams.stages.pipeline import classify_article
@@ -27,7 +30,7 @@ from .test_faults import JSON, article_payload, by_id, ids_of
 
 # Candidates for the review route: the same story naming Syria more and more often, late or early in the body,
 # so the "about Syria" score climbs through its threshold in steps smaller than the review band around it;
-# the test sends the first one the shipped rules send to review (the scoring may be tuned, the band stays).
+# the test sends the first one that the rules it runs with send to review.
 STORY = (
     "Farmers across the plains began harvesting wheat this week, weeks earlier than usual, after a warm and dry "
     "spring.",
@@ -110,11 +113,20 @@ def test_a_bad_record_in_a_stage_input_is_that_stages_dead_letter(
 
 
 def test_an_uncertain_article_reaches_the_review_topic_with_its_decision(
-    shared: tuple[WorkerProcess, Settings],
+    bootstrap: str, worker_env: dict[str, str], start_worker: Any, tmp_path: Path
 ) -> None:
-    shared_worker, settings = shared
+    """The shipped rules with a review band wide enough that a story naming Syria a few times falls in it (the
+    shipped band is narrow, and the scores move in steps): the worker sends it to review with its decision."""
+    shipped = (Path(streams.__file__).parent / "data" / "rules.yaml").read_text(encoding="utf-8")
+    assert "review_margin: " in shipped
+    wide = tmp_path / "rules.yaml"
+    wide.write_text(re.sub(r"(?m)^review_margin: .*$", "review_margin: 0.2", shipped), encoding="utf-8")
+    rules = load_rules(wide)
+    env = {**worker_env, "STREAMS_RULES": str(wide)}
+    settings = Settings.from_env(env)
     topics = settings.topics
-    rules = load_rules()  # the worker runs the shipped rules
+    worker: WorkerProcess = start_worker(env, name="review")
+    worker.wait_ready()
     offline = {}
     for payload in near_the_line():
         article = parse_payload(payload, RawMeta(content_type="application/json"))[0]
@@ -126,7 +138,7 @@ def test_an_uncertain_article_reaches_the_review_topic_with_its_decision(
     records = asyncio.run(
         read_until(settings.bootstrap, list(topics.outputs()), lambda rs: expected.id in by_id(rs, settings), 60)
     )
-    assert by_id(records, settings)[expected.id] == [topics.review], shared_worker.log_tail()
+    assert by_id(records, settings)[expected.id] == [topics.review], worker.log_tail()
     (routed,) = [orjson.loads(r.value) for r in records if r.topic == topics.review and r.key == expected.id.encode()]
     decision = routed["decision"]
     assert decision["route"] == "review"
@@ -135,7 +147,7 @@ def test_an_uncertain_article_reaches_the_review_topic_with_its_decision(
     for field in ("rule", "topic", "scores", "syria", "diplomacy", "confidence"):
         assert decision[field] == expected.decision[field], field
     assert decision["why"]["uncertain"] == expected.decision["why"]["uncertain"] != []
-    reviewed = {k: v for k, v in shared_worker.metrics().items() if k.startswith("streams_review_articles_total{")}
+    reviewed = {k: v for k, v in worker.metrics().items() if k.startswith("streams_review_articles_total{")}
     assert reviewed == {f'streams_review_articles_total{{lang="{expected.lang}"}}': 1.0}
 
 

@@ -82,12 +82,16 @@ def _published(article: Article) -> float | None:
 
 
 class DedupIndex(StoryStep):
-    def check(self, article: Article, fp: Fingerprint | None = None) -> Verdict:
+    def check(self, article: Article, fp: Fingerprint | None = None, route: str | None = None) -> Verdict:
         """The verdict for ``article``, remembering it for the articles that follow. ``fp`` is the article's
-        fingerprint when the parse stage sent it along (computed here otherwise)."""
+        fingerprint when the parse stage sent it along (computed here otherwise); ``route``, the route name
+        its report takes, counted in its story's summary. ``joined`` says afterwards whether the article
+        started its story, joined it, or joined it as its first report in its language (None: not added to
+        a story, as a duplicate or a redelivery)."""
         self._seen.clear()
+        self.joined = None
         try:
-            return self._check(article, fp)
+            return self._check(article, fp, route)
         finally:
             self._seen.clear()
 
@@ -106,7 +110,7 @@ class DedupIndex(StoryStep):
         finally:
             self._seen.clear()
 
-    def _check(self, article: Article, fp: Fingerprint | None) -> Verdict:
+    def _check(self, article: Article, fp: Fingerprint | None, route: str | None) -> Verdict:
         now = _epoch(article.fetched_at)
         origin = _origin_key(article)
         recorded = self._fresh(f"a:{article.id}", now)
@@ -141,7 +145,7 @@ class DedupIndex(StoryStep):
         verdict = Verdict(False, None, None, best_sim, story)
         self._record(article, verdict, now, origin)
         self._remember(article, fp, now)
-        self._join(article, features, story, published, now)
+        self._join(article, features, story, published, now, route)
         return verdict
 
     # ------------------------------------------------------------------------------------------ steps

@@ -20,7 +20,9 @@ from streams.stages.dedup.stories import (
 )
 from streams.stages.record import Article
 
-__all__ = ["StoryStep"]
+__all__ = ["STORY_EVENTS", "StoryStep"]
+
+STORY_EVENTS = ("started", "joined", "cross_language")  # what a report does to its story (a metric's label)
 
 SUMMARY_MEMBERS = 20  # member ids and URLs a story record keeps for its summary
 SUMMARY_OUTLETS = 50
@@ -29,6 +31,13 @@ MAX_COPY_STORIES = 3  # the most similar stories whose reports are compared as c
 
 
 class StoryStep(IndexState):
+    joined: str | None = None  # what the last check did to a story: STORY_EVENTS, or None
+
+    def story_record(self, story: str) -> dict[str, Any] | None:
+        """The stored record of ``story`` (``summary.story_summary`` makes it readable), if any."""
+        record = self.state.get(f"k:{story}")
+        return dict(record) if record else None
+
     def _vectors(self, article: Article) -> ArticleVectors:
         self._sync_stats()
         c = self.config
@@ -121,10 +130,21 @@ class StoryStep(IndexState):
         return (best[2], best[1]) if best else None
 
     def _join(
-        self, article: Article, features: ArticleVectors, story: str, published: float | None, now: float
+        self,
+        article: Article,
+        features: ArticleVectors,
+        story: str,
+        published: float | None,
+        now: float,
+        route: str | None = None,
     ) -> None:
         """Add the article to its story (or start it), store its features and list it under its keys."""
-        record = self._fresh(f"k:{story}", now) or {
+        existing = self._fresh(f"k:{story}", now)
+        if existing is None:
+            self.joined = "started"
+        else:
+            self.joined = "joined" if features.lang in existing.get("L", {}) else "cross_language"
+        record = existing or {
             "w": {},
             "wn": {},
             "e": {},
@@ -151,6 +171,9 @@ class StoryStep(IndexState):
             record["f"] = published if record["f"] is None else min(record["f"], published)
             record["l"] = published if record["l"] is None else max(record["l"], published)
         record["n"] += 1
+        if route:
+            routes = record.setdefault("r", {})
+            routes[route] = routes.get(route, 0) + 1
         record["L"][lang] = record["L"].get(lang, 0) + 1
         outlet = article.source.domain or article.source.name
         if outlet and outlet not in record["o"] and len(record["o"]) < SUMMARY_OUTLETS:
