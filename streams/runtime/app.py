@@ -131,12 +131,15 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     outputs = Outputs(app, (topics.articles, topics.unique, topics.stories, *topics.outputs()))
     dead_letters = DeadLetters(outputs, topics.deadletter, metrics)
     state, index = _dedup_index(app, settings)
-    health = HealthMonitor(app, settings, metrics, (topics.raw, topics.articles, topics.unique))
+    end_for_restart = exit_for_restart(HELD_EXIT_DELAY_S)  # held events and stalled partitions: a new process
+    health = HealthMonitor(
+        app, settings, metrics, (topics.raw, topics.articles, topics.unique), on_stall=end_for_restart
+    )
     health.install()
     # The lag probe's Kafka clients close when the app stops: Faust unwinds the app's exit stack after it has
     # cancelled the app's timers, so the probe is not using them any more.
     app.async_exit_stack.push_async_callback(health.close)
-    acks = Acknowledger(on_stuck=exit_for_restart(HELD_EXIT_DELAY_S))
+    acks = Acknowledger(on_stuck=end_for_restart)
     metrics.worker_up.set(1)
     metrics.worker_restarts.set(int(os.environ.get(RESTARTS_ENV, "0") or 0))
     window = DeliveryWindow(

@@ -6,6 +6,8 @@
   group's committed offset (``streams_consumer_lag_messages{topic,partition}``), read with aiokafka's admin
   and consumer clients: the same numbers ``kafka-consumer-groups --describe`` shows.
 - **Rebalances**: ``streams_rebalances_total`` counts revocations, for the rebalance-storm alert.
+- **Stalls**: with each lag probe, a partition with records waiting whose read position has not moved for
+  ``STALL_AFTER_S`` while the worker was ready calls ``on_stall`` (the app ends the process; ``stalls``).
 
 Faust's own Prometheus sensor is not used: its metric names carry the app id (so dashboards break when the
 app id changes), its histograms are in milliseconds, and it would export a second, overlapping vocabulary.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -23,6 +26,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.runtime.kafka import make_admin, make_consumer
 from streams.runtime.metrics import Metrics
+from streams.runtime.patches.positions import read_positions
+from streams.runtime.stalls import StallWatch
 from streams.settings import Settings
 
 __all__ = ["HealthMonitor"]
@@ -30,14 +35,25 @@ __all__ = ["HealthMonitor"]
 log = logging.getLogger(__name__)
 
 BROKER_FRESH_S = 30.0
+STALL_AFTER_S = 30.0  # a partition with records waiting and no read for this long is stalled (``stalls``)
 
 
 class HealthMonitor:
-    def __init__(self, app: faust.App, settings: Settings, metrics: Metrics, sources: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: faust.App,
+        settings: Settings,
+        metrics: Metrics,
+        sources: tuple[str, ...],
+        on_stall: Callable[[], None] | None = None,
+        stall_after_s: float = STALL_AFTER_S,
+    ) -> None:
         self.app = app
         self.settings = settings
         self.metrics = metrics
         self.sources = set(sources)
+        self.on_stall = on_stall
+        self.stalls = StallWatch(after_seconds=stall_after_s)
         self.joined = False
         self.broker_ok_at: float | None = None
         self._admin: AIOKafkaAdminClient | None = None
@@ -87,6 +103,7 @@ class HealthMonitor:
             log.warning("lag probe failed: %s", exc)
             return
         self.broker_ok_at = time.monotonic()
+        self._watch_stalls(ends, committed)
         current = set()
         for tp, end in ends.items():
             offset = committed.get(tp)
@@ -97,6 +114,25 @@ class HealthMonitor:
         for labels in self._lag_series - current:  # partitions moved to another worker
             self.metrics.consumer_lag.remove(*labels)
         self._lag_series = current
+
+    def _watch_stalls(self, ends: dict[Any, int], committed: dict[Any, Any]) -> None:
+        """Partitions with records waiting and a read position that does not move (see ``stalls``)."""
+        stalled = self.stalls.observe(
+            time.monotonic(),
+            {(tp.topic, tp.partition): end for tp, end in ends.items()},
+            read_positions(self.app),
+            {(tp.topic, tp.partition): o.offset for tp, o in committed.items() if o.offset >= 0},
+            ready=self.ready()[0],
+        )
+        if stalled:
+            log.critical(
+                "partitions %s have had records waiting for %.0f s without being read: ending the worker process "
+                "so that a new one reads them from the last commit",
+                ", ".join(f"{topic}[{partition}]" for topic, partition in stalled),
+                self.stalls.after_seconds,
+            )
+            if self.on_stall is not None:
+                self.on_stall()
 
     async def close(self) -> None:
         if self._consumer is not None:

@@ -24,6 +24,9 @@ without_spinner         U ``spinner`` of one ``faust.Worker``     the spinner le
                                                                   does
 stores.PartitionStore   U the stores' ``_encode_key`` and         no public access to a partition's local
                         other codecs, ``_db_for_partition``       store outside an event; none; Faust has it
+positions.read_positi.  U ``Consumer._read_offset``               no public read position, for the stall
+                                                                  watchdog; #471 (the stall); Faust exposes
+                                                                  the position or stops stalling
 ======================  ========================================  ==========================================
 
 Each module's docstring gives the details: the behaviour, the upstream issue or what to report, and how to tell
