@@ -190,6 +190,6 @@ def exit_for_restart(after_seconds: float, loop: asyncio.AbstractEventLoop | Non
 
 
 def _end_process() -> None:
-    log.critical("ending the worker process (status %d) so that a new one handles the held events", EXIT_HELD)
+    log.critical("ending the worker process (status %d) so that a new one takes over from the last commit", EXIT_HELD)
     logging.shutdown()
     os._exit(EXIT_HELD)
