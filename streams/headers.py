@@ -4,7 +4,8 @@
   ``streams produce``, the feed poller and the benchmarks; read by the parse stage (``meta_from_headers``).
 - **Replay**: a replayed message carries the coordinates it was first read from, so the parse stage records
   them and dedup gives it the verdict it had.
-- **Fingerprint**: the dedup fingerprint, from the parse stage to the dedup stage (``news.articles``).
+- **Fingerprint** and **story features**: what the dedup stage compares, made by the parse stage and sent with
+  the article (``news.articles``).
 - **Dead letters** (``news.deadletter``): where a bad record came from and why it failed, ahead of the
   original message's own headers.
 
@@ -33,6 +34,7 @@ __all__ = [
     "HEADER_REPLAY_PARTITION",
     "HEADER_REPLAY_TOPIC",
     "HEADER_SOURCE",
+    "HEADER_STORY_FEATURES",
     "HEADER_URL",
     "REPLAY_PREFIX",
 ]
@@ -51,8 +53,9 @@ HEADER_REPLAY_TOPIC = "replay.source.topic"
 HEADER_REPLAY_PARTITION = "replay.source.partition"
 HEADER_REPLAY_OFFSET = "replay.source.offset"
 
-# articles: the dedup fingerprint the parse stage computed
+# articles: what the parse stage computed for the dedup stage
 HEADER_FINGERPRINT = "dedup.fingerprint"
+HEADER_STORY_FEATURES = "dedup.story"  # the story step's bags of words and shared features
 
 # dead letters
 DLQ_PREFIX = "dlq."

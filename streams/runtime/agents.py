@@ -9,6 +9,7 @@ outputs are acknowledged through a window of deliveries (``acks.DeliveryWindow``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import datetime
@@ -23,6 +24,7 @@ from streams.settings import Settings, Topics
 from streams.stages.dedup.index import DedupIndex
 from streams.stages.dedup.summary import dumps_summary, story_summary
 from streams.stages.pipeline import (
+    bags_from_headers,
     fingerprint_from_headers,
     fingerprint_headers,
     meta_from_headers,
@@ -93,6 +95,10 @@ class Handlers:
         try:
             headers = {k: v for k, v in (message.headers or [])}
             parsed = parse_and_tag(message.value, meta_from_headers(headers, message.key))
+            rules = self.rules.current()
+            for article in parsed:  # decided where the work scales; the route stage keeps it if the rules stand
+                with contextlib.suppress(Exception):  # the route stage decides again, and dead-letters a failure
+                    article.decision = decide(article, rules)
             fp_headers = [fingerprint_headers(article) for article in parsed]  # dedup's, made where it scales
         except Exception as exc:
             await self.dead_letters.send("parse", event, exc)
@@ -117,8 +123,13 @@ class Handlers:
         started = time.perf_counter()
         try:
             article = Article.loads(event.message.value)
-            fp = fingerprint_from_headers(dict(event.message.headers or ()), article)
-            verdict = self.index.check(article, fp, route=self._route_name(article))
+            headers = dict(event.message.headers or ())
+            verdict = self.index.check(
+                article,
+                fingerprint_from_headers(headers, article),
+                route=self._route_name(article),
+                story_bags=bags_from_headers(headers, article),
+            )
             article.dedup = verdict.as_dict()
             story = None if verdict.duplicate else self.index.story_record(verdict.story)
         except Exception as exc:
@@ -140,12 +151,14 @@ class Handlers:
         return False  # acknowledged once its output is delivered
 
     def _route_name(self, article: Article) -> str | None:
-        """The route the article's report takes under the rules in force, for its story's summary (the
-        route stage decides again; the article leaves with its decision unset)."""
-        try:
-            decision = decide(article, self.rules.current())
-        except Exception:  # the route stage dead-letters what it cannot route; the story just lacks the route
-            return None
+        """The route the article's report takes, for its story's summary: the parse stage's decision (the
+        route stage decides again if the rules changed since); decided here for an article without one."""
+        decision = article.decision
+        if not decision:
+            try:
+                decision = decide(article, self.rules.current())
+            except Exception:  # the route stage dead-letters what it cannot route; the story lacks the route
+                return None
         return str(decision.get("route") or "") or None
 
     async def route(self, manual: ManualStream, event: Any) -> bool:

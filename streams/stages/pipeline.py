@@ -1,8 +1,8 @@
 """The pipeline's stages as pure functions: what the Faust agents and the offline commands both call.
 
     parse_and_tag(payload, meta)  -> [Article]     (parse + tag: stateless, scales with news.raw partitions)
-    fingerprint_headers(article)  -> headers       (dedup's fingerprint, computed where work scales out)
-    DedupIndex.check(article, fp) -> Verdict       (stateful: one partition holds the whole index)
+    fingerprint_headers(article)  -> headers       (what dedup compares, computed where work scales out)
+    DedupIndex.check(article, fp, story_bags=...) -> Verdict   (stateful: one partition holds the whole index)
     route(article, rules, topics) -> (topic, Article with decision)
 
 ``classify_payload`` chains parse, tag and route without Kafka or dedup state, for rule development.
@@ -25,9 +25,11 @@ from streams.headers import (
     HEADER_REPLAY_PARTITION,
     HEADER_REPLAY_TOPIC,
     HEADER_SOURCE,
+    HEADER_STORY_FEATURES,
     HEADER_URL,
 )
 from streams.settings import Topics
+from streams.stages.dedup.features import Bags, bags, decode_bags, encode_bags
 from streams.stages.dedup.fingerprint import (
     Fingerprint,
     decode_fingerprint,
@@ -40,6 +42,7 @@ from streams.stages.routing import Rules, decide
 from streams.stages.tagging.tagger import tag
 
 __all__ = [
+    "bags_from_headers",
     "classify_article",
     "fingerprint_from_headers",
     "fingerprint_headers",
@@ -111,16 +114,22 @@ def parse_and_tag(payload: bytes, meta: RawMeta) -> list[Article]:
 
 
 def fingerprint_headers(article: Article) -> list[tuple[str, bytes]]:
-    """The headers that carry the article's dedup fingerprint from the parse stage to the dedup stage: the
-    dedup stage is one instance for the whole index, so the work that can be done before it is done there.
-    No headers when it cannot be made (a bug, logged): dedup then tries itself, and dead-letters this article
-    alone if it fails too."""
+    """The headers that carry what the dedup stage compares from the parse stage to it: the fingerprint and
+    the story step's bags. The dedup stage is one instance for the whole index, so the work that can be done
+    before it is done here. A header that cannot be made (a bug, logged) is left out: dedup then tries
+    itself, and dead-letters this article alone if it fails too."""
+    headers = []
     try:
         fp = fingerprint(article.title, article.body)
-        return [(HEADER_FINGERPRINT, encode_fingerprint(fp, article.title, article.body))]
+        headers.append((HEADER_FINGERPRINT, encode_fingerprint(fp, article.title, article.body)))
     except Exception:
         log.warning("no dedup fingerprint made for article %s; dedup will compute it", article.id, exc_info=True)
-        return []
+    try:
+        found = bags(article.title, article.body, article.tags)
+        headers.append((HEADER_STORY_FEATURES, encode_bags(found, article.title, article.body)))
+    except Exception:
+        log.warning("no story features made for article %s; dedup will make them", article.id, exc_info=True)
+    return headers
 
 
 def fingerprint_from_headers(headers: dict[str, bytes], article: Article) -> Fingerprint | None:
@@ -128,6 +137,13 @@ def fingerprint_from_headers(headers: dict[str, bytes], article: Article) -> Fin
     or it does not fit: from an older worker, of another format, or for another text."""
     data = headers.get(HEADER_FINGERPRINT)
     return decode_fingerprint(data, article.title, article.body) if data else None
+
+
+def bags_from_headers(headers: dict[str, bytes], article: Article) -> Bags | None:
+    """The story features the parse stage sent with ``article``; None (dedup makes them) when there are
+    none or they do not fit."""
+    data = headers.get(HEADER_STORY_FEATURES)
+    return decode_bags(data, article.title, article.body) if data else None
 
 
 def warm_up(rules: Rules | None = None) -> None:
@@ -148,10 +164,12 @@ def warm_up(rules: Rules | None = None) -> None:
 
 
 def classify_article(article: Article, rules: Rules) -> Article:
-    """Tag (when not yet tagged) and decide, without Kafka."""
+    """Tag (when not yet tagged) and decide (when not yet decided under these rules), without Kafka. The
+    decision is a function of the tags and the rules: one made under the same rules version stands."""
     if not article.tags:
         article.tags = tag(article.title, article.body)
-    article.decision = decide(article, rules)
+    if not article.decision or article.decision.get("rules_version") != rules.version:
+        article.decision = decide(article, rules)
     return article
 
 

@@ -290,8 +290,9 @@ def test_fingerprint_header_round_trips_and_refuses_what_does_not_fit() -> None:
     from streams.stages.pipeline import fingerprint_from_headers, fingerprint_headers
 
     wire = article("Ministers meet", WIRE)
-    ((name, data),) = fingerprint_headers(wire)
-    assert name == FINGERPRINT_HEADER
+    headers = fingerprint_headers(wire)
+    assert [name for name, _ in headers] == [FINGERPRINT_HEADER, "dedup.story"]
+    name, data = headers[0]
     assert fingerprint_from_headers({name: data}, wire) == fingerprint(wire.title, wire.body)
     assert len(data) < 4 * len(WIRE.split()) + 400  # about 4 bytes a word and 336 for the bands
 
@@ -319,21 +320,46 @@ def test_a_fingerprint_that_cannot_be_made_leaves_the_header_out(monkeypatch: py
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(streams.stages.pipeline, "fingerprint", broken)
+    assert [name for name, _ in streams.stages.pipeline.fingerprint_headers(article("Ministers meet", WIRE))] == [
+        "dedup.story"
+    ]
+    monkeypatch.setattr(streams.stages.pipeline, "bags", broken)
     assert streams.stages.pipeline.fingerprint_headers(article("Ministers meet", WIRE)) == []
 
 
+def test_story_features_header_round_trips_and_refuses_what_does_not_fit() -> None:
+    """The parse stage sends the story step's bags too; dedup takes them only for the same text and scheme."""
+    from streams.headers import HEADER_STORY_FEATURES
+    from streams.stages.dedup.features import bags, decode_bags
+    from streams.stages.pipeline import bags_from_headers, fingerprint_headers
+    from streams.stages.tagging.tagger import tag
+
+    wire = article("Ministers meet in Geneva", WIRE)
+    wire.tags = tag(wire.title, wire.body)
+    data = dict(fingerprint_headers(wire))[HEADER_STORY_FEATURES]
+    received = Article.loads(wire.dumps())
+    assert bags_from_headers({HEADER_STORY_FEATURES: data}, received) == bags(wire.title, wire.body, wire.tags)
+    assert bags_from_headers({}, received) is None
+    assert bags_from_headers({HEADER_STORY_FEATURES: data}, article("Ministers meet", WIRE)) is None  # another text
+    for broken in (b"", b"{", b"[]", data.replace(b'"v":"1|', b'"v":"0|'), data.replace(b'"w":{', b'"w":[{')):
+        assert decode_bags(broken, wire.title, wire.body) is None
+
+
 def test_verdicts_are_the_same_with_fingerprints_from_headers() -> None:
-    """Dedup given the parse stage's fingerprints decides exactly as dedup computing them itself."""
-    from streams.stages.pipeline import fingerprint_from_headers
+    """Dedup given the parse stage's fingerprints and story features decides exactly as dedup computing them
+    itself."""
+    from streams.stages.pipeline import bags_from_headers, fingerprint_from_headers
 
     computed, given = DedupIndex({}), DedupIndex({})
     verdicts = []
     for parsed, headers in parsed_bench_mix(80, seed=3):
         received = Article.loads(parsed.dumps())  # as the dedup stage reads it
         fp = fingerprint_from_headers(headers, received)
+        story_bags = bags_from_headers(headers, received)
         assert fp is not None
+        assert story_bags is not None
         verdicts.append(computed.check(received))
-        assert given.check(received, fp) == verdicts[-1]
+        assert given.check(received, fp, story_bags=story_bags) == verdicts[-1]
     assert computed.state == given.state
     assert {v.kind for v in verdicts} >= {None, "near", "content"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import orjson
 
 from streams.stages.dedup.features import bags, stem
 from streams.stages.dedup.index import DedupConfig, DedupIndex
@@ -139,3 +140,67 @@ def test_features_fold_stem_and_keep_numbers_and_entities() -> None:
     assert got.shared == {"#21": 4, "#24": 1, "#2024": 1, "@process.astana": 2}
     assert {"round", "talks"} <= set(got.words)
     assert "on" not in got.words  # shorter than three letters
+
+
+def test_a_key_too_common_to_tell_events_apart_is_no_longer_read_until_its_time_to_live_has_passed() -> None:
+    """No lookup list grows with the state, and none is cut short: past ``max_postings`` stories a key is a
+    marker (as a stopword), and the stories under it are found through their other keys."""
+    index = DedupIndex({}, DedupConfig(max_postings=3, ttl_seconds=100))
+
+    def post(story: str, at: float, *keys: str) -> None:
+        index._post({"k": story, "t": at, "p": None, "x": list(keys)})
+
+    for i in range(3):
+        post(f"s{i}", 10.0 + i, "x:@hot", f"x:@own{i}")
+    post("s1", 13.0, "x:@hot")  # a story listed again: one entry, its latest time
+    assert index._postings("x:@hot") == {"s0": [10.0, None], "s1": [13.0, None], "s2": [12.0, None]}
+    post("s3", 14.0, "x:@hot", "x:@own3")
+    assert index.index["x:@hot"] == {"common": 14.0}
+    assert index._postings("x:@hot") == {}
+    assert index._postings("x:@own3") == {"s3": [14.0, None]}  # its other keys still list it
+    post("s4", 60.0, "x:@hot")
+    assert index.index["x:@hot"] == {"common": 14.0}  # not written while it is common
+    post("s5", 120.0, "x:@hot")
+    assert index._postings("x:@hot") == {"s5": [120.0, None]}  # the marker's time-to-live has passed
+    # entries past their time-to-live leave a list when it reaches the limit, before it counts as common
+    for i, at in enumerate((121.0, 122.0, 230.0)):
+        post(f"t{i}", at, "x:@late")
+    post("t3", 231.0, "x:@late")
+    assert index._postings("x:@late") == {"t2": [230.0, None], "t3": [231.0, None]}
+
+
+class _Encoded(dict):  # type: ignore[type-arg]
+    """A mapping that stores values encoded, as RocksDB does: every read is a new object."""
+
+    def __setitem__(self, key: str, value: object) -> None:
+        super().__setitem__(key, orjson.dumps(value))
+
+    def __getitem__(self, key: str) -> object:
+        return orjson.loads(super().__getitem__(key))
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        raw = super().get(key)
+        return default if raw is None else orjson.loads(raw)
+
+
+def test_stories_kept_in_memory_are_read_again_when_the_state_changed_elsewhere() -> None:
+    """The index keeps the stories it read decoded across checks; another writer (a worker that held the
+    partition, a restore) changes the generation, and the stories are read from the state again."""
+    store = _Encoded()
+    first, second = DedupIndex(store), DedupIndex(store)
+    texts = (
+        "UN envoy Pedersen visited the Alouk water station near Qamishli on Monday, where repairs paid by donors "
+        "restored pumping to the city after months of cuts.",
+        "Residents of Qamishli welcomed Pedersen, the UN envoy, at the Alouk station; engineers said the pumps "
+        "would now run every day and reach outlying villages.",
+        "The Alouk pumps near Qamishli work again: envoy Pedersen toured the station with engineers and local "
+        "officials, and promised more funds for the network.",
+    )
+    reports = [
+        tagged(f"Pedersen at the Alouk station near Qamishli ({n})", text, DAY.format(f"0{n + 1}"), n)
+        for n, text in enumerate(texts)
+    ]
+    story = first.check(reports[0]).story
+    assert second.check(reports[1]).story == story
+    assert first.check(reports[2]).story == story
+    assert store[f"k:{story}"]["n"] == 3  # type: ignore[index]  # not 2: the first index read the story again

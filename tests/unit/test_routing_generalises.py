@@ -128,8 +128,8 @@ def test_non_diplomatic_news_in_further_languages_is_not_diplomacy(title: str, b
 
 
 def test_a_language_without_cues_reaches_the_route_or_review_never_other() -> None:
-    # Polish: no cue words of ours, but Syria, the UN and its envoy are there
-    decision = decide("ONZ: konferencja w sprawie Syrii", "Specjalny wysłannik ONZ ds. Syrii zaprosił delegacje.", "pl")
+    # Romanian: no cue words of ours, but Syria, the UN and its envoy are there
+    decision = decide("ONU: conferință despre Siria", "Trimisul special al ONU pentru Siria a invitat delegații.", "ro")
     assert decision["why"]["diplomacy"]["uncovered"] is True
     assert decision["route"] in {"syria_diplomacy", "review"}
     # Indonesian, a foreign state and Syria and nothing else to read: a coin toss, for review

@@ -75,3 +75,23 @@ def test_rules_file_is_reloaded_on_change_and_bad_files_keep_the_old(tmp_path: P
     os.utime(path, (2, 2))
     assert watcher.current().version.startswith("two+")
     assert watcher.last_error
+
+
+def test_a_decision_made_under_the_rules_in_force_stands_and_another_is_made_again() -> None:
+    """The parse stage decides (where the work scales out); the route stage keeps that decision when the rules
+    have not changed since, and decides again under new rules."""
+    from streams.stages.pipeline import classify_article
+    from streams.stages.record import Article
+
+    rules = load_rules()
+    article = classify_article(
+        Article(id="a1", title="Envoy holds talks on Syria in Geneva", body="The UN envoy met the delegations."),
+        rules,
+    )
+    assert article.decision["rules_version"] == rules.version
+    article.decision["route"] = "kept"  # a marker: deciding again would overwrite it
+    assert classify_article(article, rules).decision["route"] == "kept"
+    everything_other = Rules.from_dict({"version": "mine", "routes": [{"name": "other", "topic": "other"}]})
+    again = classify_article(article, everything_other).decision
+    assert (again["route"], again["rules_version"]) == ("other", everything_other.version)
+    assert everything_other.version != rules.version

@@ -2,9 +2,10 @@
 
 ``bench --stage pipeline`` compares the pipeline with a bare Faust pass-through. Both pay Faust and Kafka per
 message; the pipeline also parses, tags, fingerprints, deduplicates and routes. This module runs exactly the
-functions the agents call (``parse_and_tag`` and ``fingerprint_headers`` in parse, ``Article.loads``,
-``DedupIndex.check`` over RocksDB with the worker's options and ``Article.dumps`` in dedup, ``route`` in
-route), on the same messages, in this process, and measures their CPU time. From it follow:
+functions the agents call (``parse_and_tag``, ``decide`` and ``fingerprint_headers`` in parse,
+``Article.loads``, ``DedupIndex.check`` over RocksDB with the worker's options, the story's summary and
+``Article.dumps`` in dedup, ``route`` in route), on the same messages, in this process, and measures their CPU
+time. From it follow:
 
 - the **ceiling** on one core: the rate the pipeline would reach if Kafka and Faust cost nothing, and that
   ceiling against the bare pass-through's rate (no tuning of the Faust side can lift the pipeline above it);
@@ -28,7 +29,9 @@ from streams.headers import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
 from streams.runtime.rocksdb import RocksMapping
 from streams.settings import Topics
 from streams.stages.dedup.index import DedupIndex
+from streams.stages.dedup.summary import dumps_summary, story_summary
 from streams.stages.pipeline import (
+    bags_from_headers,
     fingerprint_from_headers,
     fingerprint_headers,
     meta_from_headers,
@@ -37,7 +40,7 @@ from streams.stages.pipeline import (
     warm_up,
 )
 from streams.stages.record import Article, iso_utc
-from streams.stages.routing import load_rules
+from streams.stages.routing import decide, load_rules
 
 __all__ = ["stage_work"]
 
@@ -60,6 +63,7 @@ def stage_work(messages: Sequence[tuple[bytes, bytes, str]], cache_mb: int = 64)
             parsed = parse_and_tag(payload, meta_from_headers(headers, key))
             sent = []
             for item, article in enumerate(parsed):
+                article.decision = decide(article, rules)
                 fp_headers = dict(fingerprint_headers(article))
                 article.origin.update({"topic": "raw", "partition": 0, "offset": offset}, item=item)
                 sent.append((article.dumps(), fp_headers))
@@ -67,9 +71,17 @@ def stage_work(messages: Sequence[tuple[bytes, bytes, str]], cache_mb: int = 64)
             for value, fp_headers in sent:
                 started = time.process_time()
                 article = Article.loads(value)
-                verdict = index.check(article, fingerprint_from_headers(fp_headers, article))
+                verdict = index.check(
+                    article,
+                    fingerprint_from_headers(fp_headers, article),
+                    route=article.decision.get("route"),
+                    story_bags=bags_from_headers(fp_headers, article),
+                )
                 article.dedup = verdict.as_dict()
                 value = article.dumps()
+                story = None if verdict.duplicate else index.story_record(verdict.story)
+                if story is not None:
+                    dumps_summary(story_summary(verdict.story, story))
                 spent["dedup"] += time.process_time() - started
                 if verdict.duplicate:
                     continue

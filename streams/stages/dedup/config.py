@@ -31,5 +31,8 @@ class DedupConfig:
     lookup_shared: int = 6  # ... and shared features
     common_share: float = 0.5  # no feature that more of the articles have is a lookup key or "uncommon"
     candidates: int = 8  # stories scored per article: those sharing the most lookup weight
+    # a lookup key listing more stories than this within the time-to-live tells no event apart: it is no
+    # longer read or written (its stories are found through their rarer keys), so no list grows with the state
+    max_postings: int = 200
     prior_articles: float = 3.0  # document frequencies start as if this many articles had none of the words
     ttl_seconds: float = 7 * 24 * 3600.0

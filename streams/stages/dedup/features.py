@@ -12,6 +12,10 @@ An article becomes two sparse bags of weighted features, from its title and the 
   feature: how common they are decides their weight) and numbers of two to four digits (days, years, counts).
 
 Title words count ``TITLE_WEIGHT`` times. Counts are raw here; ``termstats`` turns them into TF-IDF weights.
+
+The parse stage makes the bags (it scales with the raw partitions) and sends them with the article in a header
+(``encode_bags``), as it does the fingerprint; the dedup instance reads them (``decode_bags``) and makes them
+itself only when the header is missing, of another scheme or for another text.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from streams.stages.dedup.fingerprint import text_digest
 from streams.stages.textnorm import fold
 
-__all__ = ["BODY_CHARS", "Bags", "bags", "stem"]
+__all__ = ["BAGS_SCHEME", "BODY_CHARS", "Bags", "bags", "decode_bags", "encode_bags", "stem"]
 
 BODY_CHARS = 1200  # the start of the body: the lead carries the story (the same figures from 1000 to 4000)
 PREFIX = 5  # 4 and 5 the best on the tuning half, 6 and 7 a little less, no cut the least
@@ -37,6 +44,8 @@ _AR_FINAL_VOWELS = "اهي"  # a foreign name's last vowel is written either way
 _NUMBER = re.compile(r"(\d{1,4})[^\W\d_]{0,3}")  # 21, 21st, 22nd, 21e, 5th: the number
 _FEATURES: dict[str, str] = {}  # folded word -> its feature: most words of a stream recur
 MAX_CACHED = 100_000  # folded words remembered with their feature: about 15 MB at most
+# The header's scheme: bump the version with any change the parameters do not show (``fold``, ``stem``).
+BAGS_SCHEME = f"1|{BODY_CHARS}|{PREFIX}|{TITLE_WEIGHT}|{MIN_WORD}"
 
 
 def stem(word: str) -> str:
@@ -101,3 +110,25 @@ def _feature(word: str) -> str:
         return ""
     term = stem(word)
     return term if len(term) >= 2 else ""
+
+
+def encode_bags(found: Bags, title: str, body: str) -> bytes:
+    """``found`` (made from ``title`` and ``body`` with the default ``body_chars``) as header bytes."""
+    return orjson.dumps({"v": BAGS_SCHEME, "d": text_digest(title, body).hex(), "w": found.words, "s": found.shared})
+
+
+def decode_bags(data: bytes, title: str, body: str) -> Bags | None:
+    """The bags in header bytes, or None when they are of another scheme, for another text or unreadable."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if (
+        not isinstance(value, dict)
+        or value.get("v") != BAGS_SCHEME
+        or value.get("d") != text_digest(title, body).hex()
+        or not isinstance(value.get("w"), dict)
+        or not isinstance(value.get("s"), dict)
+    ):
+        return None
+    return Bags(value["w"], value["s"])

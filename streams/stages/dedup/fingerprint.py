@@ -35,6 +35,7 @@ __all__ = [
     "fingerprint",
     "jaccard",
     "overlap",
+    "text_digest",
 ]
 
 NUM_PERM = 128
@@ -121,7 +122,8 @@ def overlap(a: frozenset[int], stored: Sequence[int]) -> tuple[float, float]:
     return shared / (len(a) + len(stored) - shared), shared / min(len(a), len(stored))
 
 
-def _text_digest(title: str, body: str) -> bytes:
+def text_digest(title: str, body: str) -> bytes:
+    """A digest of an article's text that tells whether a header was computed for it."""
     digest = hashlib.blake2b(digest_size=8)
     title_bytes = title.encode("utf-8", "surrogatepass")
     digest.update(len(title_bytes).to_bytes(4, "little"))  # where the title ends: no two splits of a text meet
@@ -134,7 +136,7 @@ def encode_fingerprint(fp: Fingerprint, title: str, body: str) -> bytes:
     """``fp`` (computed from ``title`` and ``body``) as header bytes: about 4 bytes a word, 336 for the bands."""
     shingles = np.array(sorted(fp.shingles), dtype="<u4").tobytes()
     digests = b"".join(bytes.fromhex(band.partition(":")[2]) for band in fp.bands)
-    head = _HEADER.pack(_SCHEME_ID, _text_digest(title, body), len(fp.shingles), len(fp.bands))
+    head = _HEADER.pack(_SCHEME_ID, text_digest(title, body), len(fp.shingles), len(fp.bands))
     return head + shingles + digests
 
 
@@ -149,7 +151,7 @@ def decode_fingerprint(data: bytes, title: str, body: str) -> Fingerprint | None
         or band_count not in (0, BANDS)
         or (band_count == 0) != (shingle_count == 0)
         or len(data) != shingles_end + _BAND_DIGEST * band_count
-        or digest != _text_digest(title, body)
+        or digest != text_digest(title, body)
     ):
         return None
     shingles = frozenset(np.frombuffer(data, dtype="<u4", count=shingle_count, offset=_HEADER.size).tolist())

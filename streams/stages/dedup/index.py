@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from streams.stages.dedup.config import DedupConfig
+from streams.stages.dedup.features import Bags
 from streams.stages.dedup.fingerprint import Fingerprint, band_keys, fingerprint, overlap
 from streams.stages.dedup.state import LIST_PREFIXES, RECORD_PREFIXES
 from streams.stages.dedup.storystep import StoryStep
@@ -82,16 +83,23 @@ def _published(article: Article) -> float | None:
 
 
 class DedupIndex(StoryStep):
-    def check(self, article: Article, fp: Fingerprint | None = None, route: str | None = None) -> Verdict:
-        """The verdict for ``article``, remembering it for the articles that follow. ``fp`` is the article's
-        fingerprint when the parse stage sent it along (computed here otherwise); ``route``, the route name
+    def check(
+        self, article: Article, fp: Fingerprint | None = None, route: str | None = None, story_bags: Bags | None = None
+    ) -> Verdict:
+        """The verdict for ``article``, remembering it for the articles that follow. ``fp`` and
+        ``story_bags`` are the article's fingerprint and story features when the parse stage sent them along
+        (made here otherwise); ``route``, the route name
         its report takes, counted in its story's summary. ``joined`` says afterwards whether the article
         started its story, joined it, or joined it as its first report in its language (None: not added to
         a story, as a duplicate or a redelivery)."""
         self._seen.clear()
         self.joined = None
         try:
-            return self._check(article, fp, route)
+            self._sync_stats()  # first: it also drops the records kept across checks if the state changed
+            return self._check(article, fp, route, story_bags)
+        except BaseException:
+            self._forget()  # a record kept in memory may have been changed half way
+            raise
         finally:
             self._seen.clear()
 
@@ -101,6 +109,7 @@ class DedupIndex(StoryStep):
         if not value or key[:2] not in RECORD_PREFIXES:
             return
         self._seen.clear()
+        self._forget()
         try:
             if key[:2] == "s:":
                 for band in band_keys(frozenset(value["h"])):
@@ -110,7 +119,7 @@ class DedupIndex(StoryStep):
         finally:
             self._seen.clear()
 
-    def _check(self, article: Article, fp: Fingerprint | None, route: str | None) -> Verdict:
+    def _check(self, article: Article, fp: Fingerprint | None, route: str | None, given: Bags | None) -> Verdict:
         now = _epoch(article.fetched_at)
         origin = _origin_key(article)
         recorded = self._fresh(f"a:{article.id}", now)
@@ -133,7 +142,7 @@ class DedupIndex(StoryStep):
         family = (
             self._story_of(best_id, now) if best_id is not None and best_sim >= self.config.story_threshold else None
         )
-        features = self._vectors(article)
+        features = self._vectors(article, given)
         published = _published(article)
         match, similar = self._match(features, published, now, family)
         copy = self._story_copy(features, fp, similar, now)
@@ -197,5 +206,9 @@ class DedupIndex(StoryStep):
         if not fp.shingles:
             return
         self._set(f"s:{article.id}", {"h": sorted(fp.shingles), "t": now})
+        entry = [article.id, now]
+        keep = 1 - MAX_BAND_ENTRIES
         for band in fp.bands:
-            self._append(f"b:{band}", [article.id, now], MAX_BAND_ENTRIES)
+            # a new text, so its id is in no list yet; entries past the time-to-live are skipped where read
+            key = f"b:{band}"
+            self._set(key, [*(self._get(key) or [])[keep:], entry])

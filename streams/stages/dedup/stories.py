@@ -105,9 +105,7 @@ def _keys(weighed: Weighed, count: int, common_share: float, prefix: str) -> lis
 
 
 def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b[k] for k, v in a.items() if k in b)
+    return sum([a[k] * b[k] for k in a.keys() & b.keys()])  # the shared features only: few, but for a match
 
 
 def time_factor(
@@ -148,11 +146,13 @@ def merge_centroid(
 ) -> tuple[dict[str, float], float]:
     """``centroid + vector``, its ``keep`` heaviest features, and the norm of what is kept."""
     merged = dict(centroid)
+    get = merged.get
     for feature, weight in vector.items():
-        merged[feature] = merged.get(feature, 0.0) + weight
-    items = sorted(merged.items(), key=_weight, reverse=True)[:keep]
-    kept = {f: round(w, 4) for f, w in items}
-    return kept, math.sqrt(math.fsum(w * w for w in kept.values()))
+        merged[feature] = round(get(feature, 0.0) + weight, 4)
+    if len(merged) > keep:
+        merged = dict(sorted(merged.items(), key=_weight, reverse=True)[:keep])
+    values = list(merged.values())
+    return merged, math.sqrt(math.fsum(map(operator.mul, values, values)))
 
 
 _weight = operator.itemgetter(1)

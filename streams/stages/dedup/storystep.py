@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.stages.dedup.features import bags
+from streams.stages.dedup.features import BODY_CHARS, Bags, bags
 from streams.stages.dedup.fingerprint import Fingerprint, overlap
 from streams.stages.dedup.state import IndexState
 from streams.stages.dedup.stories import (
@@ -38,14 +38,17 @@ class StoryStep(IndexState):
         record = self.state.get(f"k:{story}")
         return dict(record) if record else None
 
-    def _vectors(self, article: Article) -> ArticleVectors:
-        self._sync_stats()
+    def _vectors(self, article: Article, given: Bags | None = None) -> ArticleVectors:
+        """The article's weighed vectors, from the bags the parse stage made (``given``) or made here (the
+        word counts are those of the state: ``check`` synchronised them)."""
         c = self.config
         lang = article.lang or "und"
+        if given is None or c.body_chars != BODY_CHARS:
+            given = bags(article.title, article.body, article.tags, c.body_chars)
         return vectors(
             self.stats,
             lang,
-            bags(article.title, article.body, article.tags, c.body_chars),
+            given,
             c.lookup_words,
             c.lookup_shared,
             c.common_share,
@@ -60,7 +63,7 @@ class StoryStep(IndexState):
         c = self.config
         weight: dict[str, float] = {}
         for key, key_weight in zip(article.keys, article.key_weights, strict=True):
-            for story, stamp, story_published in self._get(key) or []:
+            for story, (stamp, story_published) in self._postings(key).items():
                 if now - stamp > c.ttl_seconds or (
                     published is not None
                     and story_published is not None
@@ -144,22 +147,26 @@ class StoryStep(IndexState):
             self.joined = "started"
         else:
             self.joined = "joined" if features.lang in existing.get("L", {}) else "cross_language"
-        record = existing or {
-            "w": {},
-            "wn": {},
-            "e": {},
-            "en": 0.0,
-            "f": None,
-            "l": None,
-            "n": 0,
-            "L": {},
-            "h": article.title,
-            "o": [],
-            "i": [],
-            "u": [],
-            "m": {},
-            "s": now,
-        }
+        record = (
+            dict(existing)
+            if existing
+            else {
+                "w": {},
+                "wn": {},
+                "e": {},
+                "en": 0.0,
+                "f": None,
+                "l": None,
+                "n": 0,
+                "L": {},
+                "h": article.title,
+                "o": [],
+                "i": [],
+                "u": [],
+                "m": {},
+                "s": now,
+            }
+        )
         lang = features.lang
         if features.words:
             record["w"][lang], record["wn"][lang] = merge_centroid(
@@ -199,7 +206,34 @@ class StoryStep(IndexState):
         self._bump_generation()
         self._post(value)
 
+    def _postings(self, key: str) -> dict[str, list[Any]]:
+        """The stories listed under a lookup key, each with its time and publication time; none for a key
+        too common to tell events apart (see ``_post``)."""
+        value = self._get(key)
+        if isinstance(value, list):  # an older version's list of [story, time, published]
+            return {e[0]: [e[1], e[2]] for e in value}
+        return value.get("s", {}) if value else {}
+
     def _post(self, value: dict[str, Any]) -> None:
-        """List an article's story under its lookup keys (from its ``v:`` record)."""
+        """List an article's story under its lookup keys (from its ``v:`` record).
+
+        A key that lists more than ``max_postings`` stories within the time-to-live is too common to tell
+        events apart, as a stopword is: its list becomes a marker, ``{"common": time}``, and is no longer read
+        or written (the stories under it are found through their rarer keys) until the marker is older than
+        the time-to-live. So no list grows with the state, and none is cut short to keep only some stories.
+        Entries past the time-to-live are skipped where read and dropped when a list reaches the limit."""
+        story, now, ttl, limit = value["k"], value["t"], self.config.ttl_seconds, self.config.max_postings
         for key in value["x"]:
-            self._append(key, [value["k"], value["t"], value["p"]], None)
+            stored = self._get(key)
+            if isinstance(stored, dict) and "common" in stored:
+                if now - stored["common"] <= ttl:
+                    continue
+                stored = None
+            postings = self._postings(key) if stored else {}
+            postings[story] = [now, value["p"]]
+            if len(postings) > limit:
+                postings = {s: e for s, e in postings.items() if now - e[0] <= ttl}
+                if len(postings) > limit:
+                    self._set(key, {"common": now})
+                    continue
+            self._set(key, {"s": postings})

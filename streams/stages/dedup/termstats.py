@@ -16,6 +16,7 @@ a shared feature's among all articles.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -29,6 +30,7 @@ SLOTS = 1 << 21
 _MASK = SLOTS - 1
 SHARED = ""  # the "language" of the shared features: counted among all articles
 MAX_CACHED = 200_000  # feature slots remembered (most words of a stream recur): about 20 MB at most
+SMALL_BAG = 24  # bags of this many features or fewer are weighed in plain Python
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ class TermStats:
         slots = self.slots(lang, counts)
         if not slots:
             return Weighed([], [], [], [])
+        if len(slots) <= SMALL_BAG:
+            return self._weigh_small(lang, counts, keep, slots)
         index = np.asarray(slots, dtype=np.int64)
         docs = float(self.docs[lang])
         n = docs + self.prior
@@ -92,6 +96,25 @@ class TermStats:
         names = list(counts)
         shares = (df[order] / docs).tolist() if docs >= self.min_docs_for_share else [0.0] * len(order)
         return Weighed([names[i] for i in order.tolist()], (kept / norm).tolist(), shares, slots)
+
+    def _weigh_small(self, lang: str, counts: Mapping[str, float], keep: int, slots: list[int]) -> Weighed:
+        """``weigh`` for a few features (the shared ones): the same figures in plain Python, which is faster
+        than numpy's per-call cost at this size."""
+        docs = float(self.docs[lang])
+        n = docs + self.prior
+        dfs = [min(float(c), n) for c in self.counts.take(slots).tolist()]
+        values = [
+            math.log1p((n - df + 0.5) / (df + 0.5)) * (1.0 + math.log(tf))
+            for df, tf in zip(dfs, counts.values(), strict=True)
+        ]
+        order = sorted(range(len(values)), key=lambda i: -values[i])[:keep]  # stable, as argsort's
+        kept = [values[i] for i in order]
+        norm = math.sqrt(math.fsum(v * v for v in kept))
+        if norm == 0.0:
+            return Weighed([], [], [], slots)
+        names = list(counts)
+        shares = [dfs[i] / docs for i in order] if docs >= self.min_docs_for_share else [0.0] * len(order)
+        return Weighed([names[i] for i in order], [v / norm for v in kept], shares, slots)
 
     def add(self, lang: str, word_slots: Iterable[int], shared_slots: Iterable[int], sign: int = 1) -> None:
         """Count one article (``sign`` -1: take it off) from the slots of its features (each once)."""

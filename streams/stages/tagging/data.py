@@ -1,7 +1,9 @@
 """The curated data files and the language tables that go with them.
 
 ``streams/data/entities.yaml`` and ``signals.yaml`` hold the six languages we tag deeply; ``entities_langs.yaml``
-and ``signals_langs.yaml`` add names and cues in further languages, merged by entity id and topic id.
+adds names in further languages, merged by entity id; ``signals_langs.yaml`` (German, Italian, Spanish, Portuguese,
+Bulgarian) and ``signals_world.yaml`` (Dutch, Polish, Ukrainian, Greek, Hebrew, Indonesian, Chinese, Japanese,
+Hindi) add cue words, merged by topic id.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ __all__ = ["DATA_FILES", "PLACE_QUALIFIERS", "load_data", "merge_signals", "qual
 
 DATA_FILES = {
     "entities": ("entities.yaml", "entities_langs.yaml"),
-    "signals": ("signals.yaml", "signals_langs.yaml"),
+    "signals": ("signals.yaml", "signals_langs.yaml", "signals_world.yaml"),
 }
 
 

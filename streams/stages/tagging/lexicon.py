@@ -8,8 +8,9 @@ Where the data comes from (``streams.stages.tagging.sources``):
 - everything no library has (people, organisations, armed groups, processes, demonyms, regions):
   ``streams/data/entities.yaml`` and ``entities_langs.yaml`` (their names in further languages), curated by
   us, merged over the above by id;
-- diplomatic and non-diplomatic signal terms per language: ``streams/data/signals.yaml`` and
-  ``signals_langs.yaml`` (German, Italian, Spanish, Portuguese, Bulgarian), merged by topic; topics marked
+- diplomatic and non-diplomatic signal terms per language: ``streams/data/signals.yaml``,
+  ``signals_langs.yaml`` (German, Italian, Spanish, Portuguese, Bulgarian) and ``signals_world.yaml`` (Dutch,
+  Polish, Ukrainian, Greek, Hebrew, Indonesian, Chinese, Japanese, Hindi), merged by topic; topics marked
   ``scope: title`` (speech-act verbs, modals) live in a second, small automaton run over headlines only.
 
 Matching runs one Aho-Corasick automaton (pyahocorasick) over :func:`streams.stages.textnorm.fold`-ed text and

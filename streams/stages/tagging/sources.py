@@ -39,7 +39,8 @@ __all__ = [
 ]
 
 LANGS = ("ar", "en", "tr", "ru", "fa", "fr")
-CUE_LANGS = (*LANGS, "de", "it", "es", "pt", "bg")  # languages with signal terms (signals*.yaml)
+# languages with signal terms: signals.yaml, signals_langs.yaml, signals_world.yaml
+CUE_LANGS = (*LANGS, "de", "it", "es", "pt", "bg", "nl", "pl", "uk", "el", "he", "id", "zh", "ja", "hi")
 NAME_LANGS = (
     *LANGS,
     *("de", "it", "es", "pt", "nl", "pl", "bg", "uk", "el", "he", "id", "ms", "ku", "sv", "da", "nb", "fi"),
