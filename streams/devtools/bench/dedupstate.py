@@ -17,9 +17,9 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from streams.devtools.bench.synthetic import synthetic_stream
 from streams.stages.dedup.features import bags
@@ -61,35 +61,45 @@ def _pairs(counts: Counter[Any]) -> int:
     return sum(n * (n - 1) // 2 for n in counts.values())
 
 
-def score_stream(rows: list[tuple[int, str | None, bool, str]]) -> dict[str, float]:
+def score_stream(rows: Iterable[tuple[int, str | None, bool, str]]) -> dict[str, float]:
     """Copies found and story pairs from ``(event, copy_of, duplicate, story)`` per report."""
-    copies = [r for r in rows if r[1] is not None]
-    originals = [r for r in rows if r[1] is None]
-    kept = [r for r in originals if not r[2]]
-    both = _pairs(Counter((r[0], r[3]) for r in kept))
-    same_event, same_story = _pairs(Counter(r[0] for r in kept)), _pairs(Counter(r[3] for r in kept))
+    copies = copies_found = originals = false_duplicates = 0
+    both: Counter[tuple[int, str]] = Counter()
+    events: Counter[int] = Counter()
+    stories: Counter[str] = Counter()
+    for event, copy_of, duplicate, story in rows:
+        if copy_of is not None:
+            copies += 1
+            copies_found += duplicate
+            continue
+        originals += 1
+        false_duplicates += duplicate
+        if not duplicate:
+            both[event, story] += 1
+            events[event] += 1
+            stories[story] += 1
+    pairs, same_event, same_story = _pairs(both), _pairs(events), _pairs(stories)
     return {
-        "copies found %": 100.0 * sum(r[2] for r in copies) / max(len(copies), 1),
-        "false duplicates %": 100.0 * sum(r[2] for r in originals) / max(len(originals), 1),
-        "story pairs precision": both / same_story if same_story else 1.0,
-        "story pairs recall": both / same_event if same_event else 1.0,
+        "copies found %": 100.0 * copies_found / max(copies, 1),
+        "false duplicates %": 100.0 * false_duplicates / max(originals, 1),
+        "story pairs precision": pairs / same_story if same_story else 1.0,
+        "story pairs recall": pairs / same_event if same_event else 1.0,
     }
 
 
-def _run(
-    index: DedupIndex, articles: int, hot: bool, per_day: float, progress: int, clock: Callable[[], float]
-) -> tuple[float, list[tuple[int, str | None, bool, str]]]:
-    rows = []
+def _run(index: DedupIndex, articles: int, hot: bool, per_day: float, progress: int, out: TextIO) -> float:
+    """Run the stream through ``index``, writing each report's truth and verdict to ``out`` (a file, so the
+    process holds no more than a worker would); the CPU seconds of the checks."""
     spent = 0.0
     started = time.perf_counter()
     for n, report in enumerate(synthetic_stream(articles, hot=hot, per_day=per_day)):
         article = report.article
         fp = fingerprint(article.title, article.body)  # made in the parse stage
         story_bags = bags(article.title, article.body, article.tags)
-        before = clock()
+        before = time.process_time()
         verdict = index.check(article, fp, story_bags=story_bags)
-        spent += clock() - before
-        rows.append((report.event, report.copy_of, verdict.duplicate, verdict.story))
+        spent += time.process_time() - before
+        out.write(f"{report.event}\t{report.copy_of or ''}\t{int(verdict.duplicate)}\t{verdict.story}\n")
         if progress and (n + 1) % progress == 0:
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(
@@ -97,7 +107,30 @@ def _run(
                 f"  peak RSS {rss:,.0f} MB",
                 flush=True,
             )
-    return spent, rows
+    return spent
+
+
+def _rows(path: Path) -> Iterator[tuple[int, str | None, bool, str]]:
+    with path.open() as lines:
+        for line in lines:
+            event, copy_of, duplicate, story = line.rstrip("\n").split("\t")
+            yield int(event), copy_of or None, duplicate == "1", story
+
+
+def _lists(store: MutableMapping[str, Any]) -> dict[str, float]:
+    """How many lookup keys, how many of them too common to read, and the longest list, one at a time."""
+    keys = common = longest = 0
+    for key in store:
+        if key.startswith("x:"):
+            value = store[key]
+            keys += 1
+            common += "common" in value
+            longest = max(longest, len(value.get("s", ())))
+    return {
+        "lookup keys": keys,
+        "lookup keys too common to read": common,
+        "longest lookup list (stories)": longest,
+    }
 
 
 def bench_dedup(
@@ -127,9 +160,12 @@ def bench_dedup(
         store = RocksMapping(workdir / "state", cache_mb=cache_mb)
         index = TimedIndex(store, config)
         try:
-            spent, rows = _run(index, count, hot, per_day or max(count / 5, 1.0), progress, time.process_time)
-            lists = [store[k] for k in store if k.startswith("x:")]
-            disk_mb = sum(f.stat().st_size for f in workdir.rglob("*") if f.is_file()) / 1e6
+            with (workdir / "verdicts.tsv").open("w") as verdicts:
+                spent = _run(index, count, hot, per_day or max(count / 5, 1.0), progress, verdicts)
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before scoring, as a worker
+            disk_mb = sum(f.stat().st_size for f in (workdir / "state").rglob("*") if f.is_file()) / 1e6
+            lists = _lists(store)
+            scores = score_stream(_rows(workdir / "verdicts.tsv"))
         finally:
             store.close()
             shutil.rmtree(workdir, ignore_errors=True)
@@ -138,14 +174,12 @@ def bench_dedup(
             "dedup CPU ms per article (fingerprints and story features given)": 1000 * spent / count,
             "of which the story step, ms per article": 1000 * index.story_seconds / count,
             "articles/s on one core": count / spent if spent else 0.0,
-            **score_stream(rows),
-            "lookup keys": len(lists),
-            "lookup keys too common to read": sum(1 for v in lists if "common" in v),
-            "longest lookup list (stories)": max((len(v.get("s", ())) for v in lists), default=0),
+            **scores,
+            **lists,
             "state on disk MB": disk_mb,
         }
         if hot:
             result["RSS before state MB"] = rss_before
-            result["peak RSS MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            result["peak RSS MB"] = peak_mb
         out[f"dedup over RocksDB state, {name}"] = result
     return out

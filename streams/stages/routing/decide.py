@@ -199,8 +199,9 @@ def _evidence(tags: dict[str, Any], lang: str) -> dict[str, Any]:
     against_amount = TITLE_FACTOR * against_title + min(against_body, BODY_TOTAL_CAP)
     topic_map = tags.get("topics", {})
     uncovered = _uncovered(topic_map, lang)
-    # in a script whose country names we do not list (Chinese, Urdu) not seeing a foreign state says nothing
-    blind = uncovered and lang not in NAME_LANGS
+    # in a script whose country names we do not list (Chinese, Hindi, Urdu) not seeing a foreign state says
+    # nothing, whether or not the language has cue words
+    blind = bool(lang) and lang not in NAME_LANGS
     domestic_only = (
         not foreign and not any(topic_map[i]["title"] for i in _INTERSTATE_TOPICS if i in topic_map) and not blind
     )
