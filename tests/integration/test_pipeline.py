@@ -9,10 +9,12 @@ from pathlib import Path
 import orjson
 
 from streams.settings import Settings
+from streams.stages.dedup.features import bags
 from streams.stages.dedup.fingerprint import FINGERPRINT_HEADER, fingerprint
 from streams.stages.parsing import parse_payload
-from streams.stages.pipeline import fingerprint_from_headers, meta_from_headers
+from streams.stages.pipeline import bags_from_headers, fingerprint_from_headers, meta_from_headers
 from streams.stages.record import Article
+from streams.stages.routing import load_rules
 
 from .kafka_io import Record, produce, read_until
 
@@ -106,10 +108,13 @@ def test_seed_malformed_and_samples(
     assert 'streams_deadletter_messages_total{stage="parse"} 1.0' in text
     assert 'streams_duplicates_total{kind="content"} 1.0' in text
 
-    # the parse stage sent each article's dedup fingerprint along, for the text it sent
+    # the parse stage sent each article's dedup fingerprint and story features along, for the text it sent,
+    # and its routing decision under the rules in force
     parsed = asyncio.run(read_until(bootstrap, [topics.articles], lambda rs: len(rs) >= expected_articles, 30))
     assert len(parsed) == expected_articles
     for record in parsed:
         sent = Article.loads(record.value)
         assert FINGERPRINT_HEADER in record.headers
         assert fingerprint_from_headers(record.headers, sent) == fingerprint(sent.title, sent.body)
+        assert bags_from_headers(record.headers, sent) == bags(sent.title, sent.body, sent.tags)
+        assert sent.decision["rules_version"] == load_rules().version

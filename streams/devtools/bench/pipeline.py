@@ -35,6 +35,7 @@ import orjson
 import psutil
 
 from streams.devtools.bench.mix import bench_messages
+from streams.devtools.bench.model import backfill_hours, costs_from_run, scaling_table
 from streams.devtools.bench.offline import peak_memory_mb
 from streams.devtools.bench.work import stage_work
 from streams.devtools.localrun import drain, expected_outputs, free_port, start_worker, wait_ready
@@ -284,6 +285,17 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
         ceiling / results["bare Faust messages/s (worker's fetch wait)"]
     )
     results["pipeline / stage work ceiling"] = pipeline / ceiling
+    # 6. the scaling model (arithmetic over the figures above, not a measurement: ``model``)
+    costs = costs_from_run(
+        {stage: results[f"stage work {stage} ms per raw message"] for stage in ("parse", "dedup", "route")},
+        results["worker CPU ms per article (median)"] * expected / n,
+        expected / n,
+    )
+    for row in scaling_table(costs):
+        results[f"model: {row['workers']} workers, {row['partitions']} partitions, articles/s"] = float(
+            row["articles/s"]
+        )
+    results["model: 100M articles backfill with 16 workers, hours"] = backfill_hours(costs, 100e6, 16, 16)
     return results
 
 
