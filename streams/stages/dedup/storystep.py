@@ -35,7 +35,8 @@ class StoryStep(IndexState):
 
     def story_record(self, story: str) -> dict[str, Any] | None:
         """The stored record of ``story`` (``summary.story_summary`` makes it readable), if any."""
-        record = self.state.get(f"k:{story}")
+        key = f"k:{story}"
+        record = self._cache.get(key) or self.state.get(key)  # the check before it has just read or written it
         return dict(record) if record else None
 
     def _vectors(self, article: Article, given: Bags | None = None) -> ArticleVectors:
