@@ -38,9 +38,6 @@ class RocksMapping(MutableMapping[str, Any]):
     def __init__(self, path: Path, cache_mb: int = 64) -> None:
         from faust.stores.rocksdb import RocksDBOptions
 
-        from streams.runtime.patches import bound_rocksdb_memory
-
-        bound_rocksdb_memory()  # as the worker's app does: index and filter blocks in the block cache
         options = RocksDBOptions(**rocksdb_options(cache_mb), use_rocksdict=True).as_options()
         self._db = Rdict(str(path), options)
         self._count = 0

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faust.stores.rocksdb import RocksDBOptions
 from faust.transport.consumer import Consumer, ThreadDelegateConsumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
@@ -26,7 +25,6 @@ PATCHED = [
     (ThreadDelegateConsumer, "_seek"),
     (ThreadDelegateConsumer, "seek_wait"),
     (AIOKafkaConsumerThread, "_create_worker_consumer"),
-    (RocksDBOptions, "as_options"),
 ]
 
 
@@ -125,14 +123,12 @@ def test_undo_restores_faust_as_shipped() -> None:
         (ThreadDelegateConsumer, "_seek"),
         (ThreadDelegateConsumer, "seek_wait"),
         (Consumer, "_new_offset"),
-        (RocksDBOptions, "as_options"),
     ]
     assert [r.patch for r in replacements()][::5] == ["shorten_fetch_wait", "commit_only_finished"]
-    assert replacements()[-1].patch == "bound_rocksdb_memory"
-    assert [r.inherited for r in replacements()] == [False, True, True, False, False, False, False]
+    assert [r.inherited for r in replacements()] == [False, True, True, False, False, False]
 
     undone = undo_all()
-    assert len(undone) == 7
+    assert len(undone) == 6
     assert all(
         own is shipped_own and value is shipped_value
         for (own, value), (shipped_own, shipped_value) in zip(as_shipped(), before, strict=True)
@@ -149,29 +145,9 @@ def test_a_new_fetch_wait_wraps_faust_and_undo_restores_it() -> None:
     shorten_fetch_wait(250)
     patched: Any = AIOKafkaConsumerThread._create_worker_consumer
     assert patched.streams_fetch_wait == 250
-    assert len(replacements()) == 7  # still one record for the factory, holding Faust's own
+    assert len(replacements()) == 6  # still one record for the factory, holding Faust's own
     assert replacements()[0].value is factory
     undo_all()
     assert AIOKafkaConsumerThread._create_worker_consumer is factory
     apply_all(100)  # applies again after an undo
     assert AIOKafkaConsumerThread._create_worker_consumer is not factory
-
-
-def test_rocksdb_options_keep_index_and_filter_blocks_in_the_cache(tmp_path: Path) -> None:
-    """The patched options open a working database; only the rocksdict path is changed."""
-    from rocksdict import Rdict
-
-    from streams.runtime.patches import bound_rocksdb_memory
-    from streams.runtime.rocksdb import rocksdb_options
-
-    bound_rocksdb_memory()
-    bound_rocksdb_memory()  # idempotent
-    assert [r.name for r in replacements()] == ["as_options"]
-    assert RocksDBOptions.as_options.streams_bounded is True  # type: ignore[attr-defined]
-    db = Rdict(str(tmp_path / "db"), RocksDBOptions(**rocksdb_options(8), use_rocksdict=True).as_options())
-    try:
-        db[b"k:1"] = b'{"n": 1}'
-        db.flush()
-        assert db[b"k:1"] == b'{"n": 1}'
-    finally:
-        db.close()

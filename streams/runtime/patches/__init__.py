@@ -27,9 +27,6 @@ stores.PartitionStore   U the stores' ``_encode_key`` and         no public acce
 positions.read_positi.  U ``Consumer._read_offset``               no public read position, for the stall
                                                                   watchdog; #471 (the stall); Faust exposes
                                                                   the position or stops stalling
-bound_rocksdb_memory    R ``RocksDBOptions.as_options``           RocksDB index and filter blocks outside
-                                                                  the bounded cache, growing with the state;
-                                                                  none; Faust takes table options
 ======================  ========================================  ==========================================
 
 Each module's docstring gives the details: the behaviour, the upstream issue or what to report, and how to tell
@@ -39,20 +36,11 @@ that the patch can be deleted.
 from __future__ import annotations
 
 from streams.runtime.patches.commits import commit_only_finished
-from streams.runtime.patches.memory import bound_rocksdb_memory
 from streams.runtime.patches.registry import Replacement, replacements, undo_all
 from streams.runtime.patches.tuning import drop_stale_batches, shorten_fetch_wait, without_spinner
 from streams.runtime.patches.versions import check_versions
 
-__all__ = [
-    "Replacement",
-    "apply_all",
-    "bound_rocksdb_memory",
-    "check_versions",
-    "replacements",
-    "undo_all",
-    "without_spinner",
-]
+__all__ = ["Replacement", "apply_all", "check_versions", "replacements", "undo_all", "without_spinner"]
 
 
 def apply_all(fetch_wait_ms: int) -> None:
@@ -65,4 +53,3 @@ def apply_all(fetch_wait_ms: int) -> None:
     shorten_fetch_wait(fetch_wait_ms)
     drop_stale_batches()  # stale records after a rebalance lost messages
     commit_only_finished()  # out-of-order acknowledgements could be committed past
-    bound_rocksdb_memory()  # the dedup state's index and filter blocks inside the bounded cache
