@@ -22,8 +22,8 @@ band key, from ``s:``) and ``x:<key>`` (stories under a lookup key, from ``v:``)
 article, and the word counts (``termstats``, in memory). The lists may live in a mapping of their own
 (``index``): the worker keeps them in the table's local store only, so its changelog carries the records
 alone, and ``reindex`` rebuilds the lists from records restored from the changelog. Entries older than the
-time-to-live (by the articles' own fetch time, so replays get the same answers) are ignored and pruned when
-touched.
+time-to-live (by the articles' own fetch time, so replays get the same answers) are ignored; records are
+deleted when touched, band lists keep their latest entries and lookup lists drop old ones at their limit.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class DedupIndex(StoryStep):
         try:
             if key[:2] == "s:":
                 for band in band_keys(frozenset(value["h"])):
-                    self._append(f"b:{band}", [key[2:], value.get("t", 0.0)], MAX_BAND_ENTRIES)
+                    self._list_under_band(band, key[2:], value.get("t", 0.0))
             else:
                 self._post(value)
         finally:
@@ -206,9 +206,12 @@ class DedupIndex(StoryStep):
         if not fp.shingles:
             return
         self._set(f"s:{article.id}", {"h": sorted(fp.shingles), "t": now})
-        entry = [article.id, now]
-        keep = 1 - MAX_BAND_ENTRIES
         for band in fp.bands:
-            # a new text, so its id is in no list yet; entries past the time-to-live are skipped where read
-            key = f"b:{band}"
-            self._set(key, [*(self._get(key) or [])[keep:], entry])
+            self._list_under_band(band, article.id, now)
+
+    def _list_under_band(self, band: str, article_id: str, stamp: float) -> None:
+        """List an article under one LSH band key: the latest ``MAX_BAND_ENTRIES`` articles, each once. Entries
+        past the time-to-live stay until newer ones push them out: they are skipped where read."""
+        key = f"b:{band}"
+        entries = [e for e in (self._get(key) or []) if e[0] != article_id]
+        self._set(key, [*entries[1 - MAX_BAND_ENTRIES :], [article_id, stamp]])

@@ -89,12 +89,6 @@ class IndexState:
         record: dict[str, Any] = value  # not to be changed in place: a copy is changed and set
         return record
 
-    def _append(self, key: str, entry: list[Any], keep: int | None) -> None:
-        now = entry[1]
-        entries = [e for e in (self._get(key) or []) if now - e[1] <= self.config.ttl_seconds and e[0] != entry[0]]
-        entries.append(entry)
-        self._set(key, entries[-keep:] if keep else entries)
-
     def _story_of(self, article_id: str, now: float) -> str:
         recorded = self._fresh(f"a:{article_id}", now)
         return str(recorded["story"]) if recorded and recorded.get("story") else article_id
