@@ -50,10 +50,13 @@ for _code in [*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)]:
     if _base and _base != _char and _base.isascii():
         _ARABIC_MAP[_char] = _base
 _TABLE = str.maketrans(_ARABIC_MAP)
+# the characters the table changes: outside ASCII, a search for them costs far less than ``str.translate``,
+# which looks up every character of the text in the table
+_MAPPED = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_TABLE)) + "]")
 
 # Arabic harakat, Quranic marks, superscript alef; combining marks of Latin scripts are removed after NFD.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
-_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+_POSSESSIVE = re.compile(r"['’]s\b")  # after a word character: checked in ``_unless_possessive``
 _WORD = re.compile(r"[^\W_]+")  # a word: letters and digits of any script (no underscore)
 _COMBINING = re.compile("[\u0300-\u036f]")
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -64,14 +67,26 @@ def fold(text: str) -> str:
 
     Article ids, content keys and dedup shingles are made from it: a change of its output changes them (bump
     ``dedup.fingerprint._HEADER_VERSION`` too)."""
-    text = text.translate(_TABLE)
+    text = text.translate(_TABLE) if text.isascii() else _MAPPED.sub(_mapped, text)
     text = _ARABIC_MARKS.sub("", text)
-    if "'" in text or "’" in text:  # the look-behind is slow over a whole text: run it only where it can match
-        text = _POSSESSIVE.sub("", text)
+    if "'" in text or "’" in text:
+        text = _POSSESSIVE.sub(_unless_possessive, text)
     text = text.casefold()
     if _COMBINING.search(text):  # decomposed input (e + U+0301): compose, then fold again
         text = unicodedata.normalize("NFC", text).translate(_TABLE)
     return " ".join(_WORD.findall(text))
+
+
+def _mapped(match: re.Match[str]) -> str:
+    return str(_TABLE[ord(match.group())])
+
+
+def _unless_possessive(match: re.Match[str]) -> str:
+    """``'s`` dropped after a word character (a look-behind in the pattern would cost it its literal prefix,
+    and the search several times its time)."""
+    start = match.start()
+    before = match.string[start - 1] if start else " "
+    return "" if before.isalnum() or before == "_" else match.group()
 
 
 def tokens(text: str) -> list[str]:

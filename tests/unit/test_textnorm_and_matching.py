@@ -72,6 +72,9 @@ def refs(lexicon: Lexicon, text: str) -> list[str]:
         ("Syria's envoy", "syria envoy"),
         ("Ёлка", "елка"),
         ("Pédersen", "pedersen"),
+        ("Pédersen’s talks", "pedersen talks"),  # the possessive in a text that is not ASCII
+        ("it is 's' he said", "it is s he said"),  # no word before it: not a possessive
+        ("Ḥamā وأَحمد", "hama واحمد"),
     ],
 )
 def test_fold(raw: str, key: str) -> None:
@@ -92,6 +95,12 @@ def test_inflected_languages(lexicon: Lexicon) -> None:
     assert refs(lexicon, "Переговоры прошли") == ["talks"]
     assert refs(lexicon, "встреча с Педерсеном") == ["person.envoy"]
     assert refs(lexicon, "Suriye müzakereleri") == ["country.SY", "talks"]
+
+
+def test_names_match_at_both_ends_of_the_text(lexicon: Lexicon) -> None:
+    assert refs(lexicon, "Pedersen") == ["person.envoy"]
+    assert refs(lexicon, "visit") == ["visit"]
+    assert refs(lexicon, "Pedersenko") == []  # a longer word, at the end of the text too
 
 
 def test_english_word_boundaries(lexicon: Lexicon) -> None:

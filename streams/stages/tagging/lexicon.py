@@ -28,6 +28,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -146,8 +147,8 @@ class Lexicon:
             _add_countries(lexicon, aliases, unclear, taken)
         if with_cities:
             _add_syrian_cities(lexicon, aliases)
-        automaton = ahocorasick.Automaton()
-        title_automaton = ahocorasick.Automaton()
+        automaton: dict[str, list[tuple[str, _Key]]] = {}
+        title_automaton: dict[str, list[tuple[str, _Key]]] = {}
         # sorted everywhere: the automaton must not depend on set order (hash seeds differ per process)
         for entity_id, by_lang in sorted(aliases.items()):
             entity = lexicon.entities[entity_id]
@@ -177,11 +178,9 @@ class Lexicon:
                 for word in words or []:
                     _insert(target, str(word), signal_id, False, lang)
         lexicon.short_forms = ShortForms(entity_data.get("abbreviations") or {})
-        automaton.make_automaton()
-        lexicon._automaton = automaton
-        if len(title_automaton):
-            title_automaton.make_automaton()
-            lexicon._title_automaton = title_automaton
+        lexicon._automaton = _compile(automaton)
+        if title_automaton:
+            lexicon._title_automaton = _compile(title_automaton)
         digest = hashlib.sha256(
             repr(
                 (
@@ -208,27 +207,53 @@ class Lexicon:
         automata = [self._automaton]
         if title and self._title_automaton is not None:
             automata.append(self._title_automaton)
-        size = len(folded)
+        padded = f" {folded} "  # every word between spaces: the keys' sentinel spaces match at the ends too
         for automaton in automata:
-            for end, keys in automaton.iter(folded):
-                stop = end + 1
-                whole_right = stop == size or folded[stop] == " "
-                for key_text, key in keys:
-                    start = stop - len(key_text)
-                    if whole_right and (start == 0 or folded[start - 1] == " "):
-                        accepted = stop  # a whole word or phrase: the common case, no call
-                    else:
+            for end, entries in automaton.iter(padded):
+                for term, start, trail, whole, key in entries:
+                    start += end  # where the term starts in ``folded``: ``start`` held its offset from ``end``
+                    stop = end - trail  # exclusive, in ``folded``
+                    if not whole:
                         partial = _accept(folded, start, stop, key)
                         if partial is None:
                             continue
-                        accepted = partial
-                    hit = Hit(key.ref, key.is_entity, start, accepted, key_text, key.ambiguous, key.qualified, key.lang)
+                        stop = partial
+                    hit = _new_hit(
+                        Hit, (key.ref, key.is_entity, start, stop, term, key.ambiguous, key.qualified, key.lang)
+                    )
                     (entity_hits if key.is_entity else signal_hits).append(hit)
         return _longest(entity_hits) + _longest(signal_hits)
 
 
+def _compile(table: dict[str, list[tuple[str, _Key]]]) -> Any:
+    """The automaton of a table of spellings, each stored with the spaces that must surround it.
+
+    A match found inside another word is a wasted step of the Python loop in :meth:`Lexicon.find`, and most
+    raw matches are such. So a spelling that must start a word is stored with a space before it, and one that
+    must also end a word with a space after it (the text is searched with a space added at both ends): the
+    automaton then never reports it inside a word, and a match of the second kind needs no check at all.
+    Spellings that may follow a prefix (Arabic, Hebrew) or stand inside a run of letters (Chinese, Japanese,
+    Thai) are stored bare and checked by :func:`_accept`, as are those that may take an ending.
+    """
+    stored: dict[str, list[tuple[str, int, int, bool, _Key]]] = {}
+    for spelling in sorted(table):
+        for term, key in table[spelling]:
+            lead = not (key.arabic or key.hebrew or key.nospace)
+            trail = lead and not key.open_end and not key.possessive
+            pattern = (" " if lead else "") + term + (" " if trail else "")
+            # offsets from the match's last character in the padded text to the term's start and stop in the
+            # text without padding (the padded text is one character longer at the front)
+            start = -len(pattern) + int(lead)
+            stored.setdefault(pattern, []).append((term, start, int(trail), trail, key))
+    automaton = ahocorasick.Automaton()
+    for pattern, entries in stored.items():
+        automaton.add_word(pattern, entries)
+    automaton.make_automaton()
+    return automaton
+
+
 def _insert(
-    automaton: Any,
+    automaton: dict[str, list[tuple[str, _Key]]],
     word: str,
     ref: str,
     is_entity: bool,
@@ -263,9 +288,9 @@ def _insert(
             variants.append(bare)
     for variant in variants:
         entry = _Key(ref, is_entity, lang, open_end, arabic, ambiguous, qualified, hebrew, nospace, possessive)
-        existing = automaton.get(variant, None)
+        existing = automaton.get(variant)
         if existing is None:
-            automaton.add_word(variant, [(variant, entry)])
+            automaton[variant] = [(variant, entry)]
             continue
         for index, (_, other) in enumerate(existing):
             if other.ref == ref and other.is_entity == is_entity:
@@ -290,8 +315,9 @@ def _insert(
             existing.append((variant, entry))
 
 
-def _span_order(hit: Hit) -> tuple[int, int]:
-    return (hit.start, hit.start - hit.end)  # by start, the longest first
+_new_hit = tuple.__new__  # a Hit from a full tuple of fields, without the Python-level ``Hit.__new__``
+_by_start = attrgetter("start")
+_by_end = attrgetter("end")
 
 
 def _accept(text: str, start: int, stop: int, key: _Key) -> int | None:
@@ -321,7 +347,8 @@ def _accept(text: str, start: int, stop: int, key: _Key) -> int | None:
 
 
 def _longest(hits: list[Hit]) -> list[Hit]:
-    hits.sort(key=_span_order)
+    hits.sort(key=_by_end, reverse=True)  # two stable sorts in C: by start, the longest first
+    hits.sort(key=_by_start)
     kept: list[Hit] = []
     last_end = -1
     for hit in hits:
