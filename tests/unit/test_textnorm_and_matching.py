@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from streams.stages.tagging import sources
 from streams.stages.tagging.lexicon import Lexicon
 from streams.stages.textnorm import fold
 
@@ -107,3 +108,14 @@ def test_english_word_boundaries(lexicon: Lexicon) -> None:
     assert refs(lexicon, "Pedersen's visit") == ["person.envoy", "visit"]
     assert refs(lexicon, "revisit the plan") == []
     assert refs(lexicon, "the United Nations") == ["org.un"]
+
+
+@pytest.mark.parametrize("lang", ["ar", "en", "nb", "sr", "de"])
+def test_country_names_read_from_cldr_files_are_babels(lang: str) -> None:
+    """The lexicon reads CLDR's names from Babel's files (not through its loader, which keeps every locale
+    in memory): the names, inherited ones included (Norwegian Bokmål's come from ``no``), are Babel's."""
+    from babel import Locale
+
+    names = sources._territories(lang)
+    assert names == dict(Locale.parse(lang).territories)
+    assert names["SY"]
