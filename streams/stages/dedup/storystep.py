@@ -63,16 +63,16 @@ class StoryStep(IndexState):
         in its language that are as similar whatever their time, most similar first (where copies are)."""
         c = self.config
         weight: dict[str, float] = {}
+        ttl = c.ttl_seconds
         for key, key_weight in zip(article.keys, article.key_weights, strict=True):
             for story, (stamp, story_published) in self._postings(key).items():
-                if now - stamp > c.ttl_seconds or (
-                    published is not None
-                    and story_published is not None
-                    and abs(published - story_published) > c.ttl_seconds
+                if now - stamp > ttl or (
+                    published is not None and story_published is not None and abs(published - story_published) > ttl
                 ):
                     continue
                 weight[story] = weight.get(story, 0.0) + key_weight
-        ranked = sorted(weight, key=lambda s: (-weight[s], s))[: c.candidates]
+        # the most shared weight first, then by id: pairs sort in C, no key function called per story
+        ranked = [story for _, story in sorted([(-w, story) for story, w in weight.items()])[: c.candidates]]
         if family is not None and family not in ranked:
             ranked.append(family)
         best: StoryMatch | None = None
