@@ -12,12 +12,12 @@ numbers hold for the worker.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from rocksdict import Rdict
+from rocksdict import Rdict, WriteBatch
 
 __all__ = ["RocksMapping", "rocksdb_options"]
 
@@ -57,6 +57,18 @@ class RocksMapping(MutableMapping[str, Any]):
 
     def __delitem__(self, key: str) -> None:
         del self._db[key.encode()]
+
+    def get_many(self, keys: Iterable[str]) -> list[Any]:
+        """The values of ``keys`` (None where there is none), in one multi-get."""
+        raws = cast(list[bytes | None], self._db.get([key.encode() for key in keys]))  # a list for a list
+        return [None if raw is None else orjson.loads(raw) for raw in raws]
+
+    def set_many(self, items: Mapping[str, Any]) -> None:
+        """Write ``items`` in one write batch."""
+        batch = WriteBatch(raw_mode=True)
+        for key, value in items.items():
+            batch.put(key.encode(), orjson.dumps(value))
+        self._db.write(batch)
 
     def __iter__(self) -> Iterator[str]:
         for key in self._db.keys():  # noqa: SIM118 - iterating an Rdict in raw mode needs keys()

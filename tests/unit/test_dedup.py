@@ -153,7 +153,54 @@ def test_rocks_mapping_behaves_like_a_dict(tmp_path) -> None:  # type: ignore[no
     assert verdict.duplicate
     assert verdict.dup_of == first.id
     assert len(store) == len(list(store)) > 0
+    store.set_many({"x:one": {"s": {"a": [1.0, None]}}, "x:two": [["b", 2.0]]})
+    assert store.get_many(["x:two", "x:none", "x:one"]) == [[["b", 2.0]], None, {"s": {"a": [1.0, None]}}]
+    assert store["x:one"] == {"s": {"a": [1.0, None]}}
     store.close()
+
+
+class _Batched(dict):  # type: ignore[type-arg]
+    """A mapping with ``get_many`` and ``set_many``, counting the calls of each kind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = {"get": 0, "set": 0, "get_many": 0, "set_many": 0}
+
+    def get(self, key: str, default: object = None) -> object:
+        self.calls["get"] += 1
+        return super().get(key, default)
+
+    def __setitem__(self, key: str, value: object) -> None:
+        self.calls["set"] += 1
+        super().__setitem__(key, value)
+
+    def get_many(self, keys: list[str]) -> list[object]:
+        self.calls["get_many"] += 1
+        return [super(_Batched, self).get(key) for key in keys]
+
+    def set_many(self, items: dict[str, object]) -> None:
+        self.calls["set_many"] += 1
+        self.update(items)
+
+
+def test_lists_are_read_and_written_in_batches_with_the_same_verdicts() -> None:
+    """Where the list mapping reads and writes many keys at once (RocksDB), a check reads the LSH band
+    lists in one call and writes all the lists it changed in one; the verdicts and lists are the same."""
+    articles = [
+        article("Ministers meet", WIRE, "https://a.example/1", offset=1),
+        article("Ministers meet", WIRE.replace("Tuesday", "Monday"), "https://b.example/2", offset=2),
+        article("Floods in the north", "Heavy rain flooded villages " * 20, "https://c.example/3", offset=3),
+    ]
+    plain: dict[str, object] = {}
+    batched = _Batched()
+    one, other = DedupIndex({}, index=plain), DedupIndex({}, index=batched)
+    verdicts = [one.check(a) for a in articles]
+    assert [other.check(a) for a in articles] == verdicts
+    assert [v.duplicate for v in verdicts] == [False, True, False]
+    assert dict(batched) == plain
+    assert batched.calls["set"] == 0  # every list write went through set_many
+    assert batched.calls["set_many"] == 2  # one per article added (the copy is not listed)
+    assert batched.calls["get"] < batched.calls["get_many"] * 2  # the band lists were read together
 
 
 def test_dedup_state_memory_is_bounded_in_the_worker_and_offline() -> None:
@@ -393,3 +440,30 @@ def test_overlap_with_a_stored_list_is_jaccard_and_containment() -> None:
         assert sim == jaccard(a, b)
         assert contained == len(a & b) / min(len(a), len(b))
     assert overlap(a, []) == overlap(frozenset(), [1, 2]) == (0.0, 0.0)
+
+
+def test_local_lists_go_straight_to_the_event_partitions_store(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """In an event, the lists are read and written in that partition's RocksDB directly, one at a time or
+    many at once, in the table's own encoding: Faust's store reads them back. Outside an event they are read
+    through the table's store (which writes only in an event)."""
+    from types import SimpleNamespace
+
+    import faust
+
+    from streams.runtime.dedup_table import DedupTable, LocalLists
+    from streams.runtime.rocksdb import rocksdb_options
+
+    app = faust.App("test-local-lists", store="rocksdb://", datadir=str(tmp_path), autodiscover=False)
+    table = DedupTable(
+        app, name="dedup-state", default=None, beacon=app.tables.beacon, partitions=1, options=rocksdb_options(8)
+    )
+    lists = LocalLists(table)
+    event = SimpleNamespace(message=SimpleNamespace(partition=0))
+    monkeypatch.setattr(faust, "current_event", lambda: event)
+    lists["b:0:one"] = [["a", 1.0]]
+    lists.set_many({"b:1:two": [["b", 2.0]], "x:ar|سوريا": {"s": {"c": [3.0, None]}}})
+    assert lists.get_many(["b:1:two", "b:9:none", "x:ar|سوريا"]) == [[["b", 2.0]], None, {"s": {"c": [3.0, None]}}]
+    assert lists["b:0:one"] == [["a", 1.0]]
+    monkeypatch.setattr(faust, "current_event", lambda: None)
+    assert table.data["x:ar|سوريا"] == {"s": {"c": [3.0, None]}}  # Faust's own read, from any partition
+    assert lists.get_many(["b:0:one", "b:9:none"]) == [[["a", 1.0]], None]

@@ -149,6 +149,7 @@ def test_a_key_too_common_to_tell_events_apart_is_no_longer_read_until_its_time_
 
     def post(story: str, at: float, *keys: str) -> None:
         index._post({"k": story, "t": at, "p": None, "x": list(keys)})
+        index._write_lists()  # as at the end of a check
 
     for i in range(3):
         post(f"s{i}", 10.0 + i, "x:@hot", f"x:@own{i}")

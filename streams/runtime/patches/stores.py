@@ -16,7 +16,7 @@ when: Faust has such an API (``DedupTable`` then uses it), or when the candidate
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 __all__ = ["PartitionStore", "decode_key", "decode_value"]
@@ -59,6 +59,28 @@ class PartitionStore(MutableMapping[str, Any]):
             del self._store.data[key]
         else:
             self._db.delete(self._store._encode_key(key))
+
+    def get_many(self, keys: Iterable[str]) -> list[Any]:
+        """The values of ``keys`` (None where there is none), in one RocksDB multi-get."""
+        if self._db is None:
+            return [self._store.data.get(key) for key in keys]
+        encode, decode = self._store._encode_key, self._store._decode_value
+        raws = self._db.get([encode(key) for key in keys])
+        return [None if raw is None else decode(raw) for raw in raws]
+
+    def set_many(self, items: Mapping[str, Any]) -> None:
+        """Write ``items`` in one RocksDB write batch (rocksdict's, in the raw mode Faust opens it in)."""
+        if self._db is None or not getattr(self._store, "use_rocksdict", False):
+            for key, value in items.items():
+                self[key] = value
+            return
+        from rocksdict import WriteBatch
+
+        encode_key, encode_value = self._store._encode_key, self._store._encode_value
+        batch = WriteBatch(raw_mode=True)
+        for key, value in items.items():
+            batch.put(encode_key(key), encode_value(value))
+        self._db.write(batch)
 
     def __iter__(self) -> Iterator[str]:
         raise TypeError("a partition's store is looked up by key only")

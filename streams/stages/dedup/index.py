@@ -102,6 +102,7 @@ class DedupIndex(StoryStep):
             raise
         finally:
             self._seen.clear()
+            self._write_lists()  # what was written before a failure too, as if written at once
 
     def reindex(self, key: str, value: Any) -> None:
         """Add the article of one stored record (``s:`` or ``v:``) to the candidate lists it belongs in, as
@@ -112,12 +113,15 @@ class DedupIndex(StoryStep):
         self._forget()
         try:
             if key[:2] == "s:":
-                for band in band_keys(frozenset(value["h"])):
+                bands = band_keys(frozenset(value["h"]))
+                self._read_lists([f"b:{band}" for band in bands])
+                for band in bands:
                     self._list_under_band(band, key[2:], value.get("t", 0.0))
             else:
                 self._post(value)
         finally:
             self._seen.clear()
+            self._write_lists()
 
     def _check(self, article: Article, fp: Fingerprint | None, route: str | None, given: Bags | None) -> Verdict:
         now = _epoch(article.fetched_at)
@@ -176,6 +180,7 @@ class DedupIndex(StoryStep):
         """The most similar stored text among the band candidates: its id, Jaccard, and whether it is a copy."""
         best_id, best_sim, best_near = None, 0.0, False
         seen: set[str] = set()
+        self._read_lists([f"b:{band}" for band in fp.bands])
         for band in fp.bands:
             for candidate_id, stamp in self._get(f"b:{band}") or []:
                 if candidate_id in seen or candidate_id == article_id or now - stamp > self.config.ttl_seconds:

@@ -44,6 +44,9 @@ class IndexState:
         # and a JSON decode
         self._seen: dict[str, Any] = {}
         self._cache: OrderedDict[str, Any] = OrderedDict()  # decoded stories and lookup lists across checks
+        # list writes of one check, written together at its end (``_write_lists``): a new article updates about
+        # 54 lists, and a mapping with ``set_many`` (RocksDB) takes them in one batch
+        self._pending: dict[str, Any] = {}
 
     def _get(self, key: str) -> Any:
         if key in self._seen:
@@ -58,10 +61,39 @@ class IndexState:
             self._keep(key, value)
         return value
 
+    def _read_lists(self, keys: list[str]) -> None:
+        """Read the lists of ``keys`` that this check has not seen yet, in one call where the mapping has
+        ``get_many`` (RocksDB's multi-get); ``_get`` then finds them."""
+        wanted = [k for k in keys if k not in self._seen and not (k[:2] in CACHED_PREFIXES and k in self._cache)]
+        if not wanted:
+            return
+        get_many = getattr(self.index, "get_many", None)
+        values = get_many(wanted) if get_many is not None else [self.index.get(k) for k in wanted]
+        for key, value in zip(wanted, values, strict=True):
+            self._seen[key] = value
+            if key[:2] in CACHED_PREFIXES:
+                self._keep(key, value)
+
     def _set(self, key: str, value: Any) -> None:
-        (self.index if key[:2] in LIST_PREFIXES else self.state)[key] = self._seen[key] = value
+        self._seen[key] = value
+        if key[:2] in LIST_PREFIXES:
+            self._pending[key] = value
+        else:
+            self.state[key] = value
         if key[:2] in CACHED_PREFIXES:
             self._keep(key, value)
+
+    def _write_lists(self) -> None:
+        """Write the lists this check changed, in one call where the mapping has ``set_many``."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        set_many = getattr(self.index, "set_many", None)
+        if set_many is not None:
+            set_many(pending)
+        else:
+            for key, value in pending.items():
+                self.index[key] = value
 
     def _keep(self, key: str, value: Any) -> None:
         self._cache[key] = value

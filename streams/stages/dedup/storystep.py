@@ -64,6 +64,7 @@ class StoryStep(IndexState):
         c = self.config
         weight: dict[str, float] = {}
         ttl = c.ttl_seconds
+        self._read_lists(article.keys)
         for key, key_weight in zip(article.keys, article.key_weights, strict=True):
             for story, (stamp, story_published) in self._postings(key).items():
                 if now - stamp > ttl or (
@@ -224,6 +225,7 @@ class StoryStep(IndexState):
         the time-to-live. So no list grows with the state, and none is cut short to keep only some stories.
         Entries past the time-to-live are skipped where read and dropped when a list reaches the limit."""
         story, now, ttl, limit = value["k"], value["t"], self.config.ttl_seconds, self.config.max_postings
+        self._read_lists(value["x"])
         for key in value["x"]:
             stored = self._get(key)
             if isinstance(stored, dict) and "common" in stored:
