@@ -37,7 +37,7 @@ import faust
 from streams.runtime.acks import Acknowledger, DeliveryWindow, exit_for_restart
 from streams.runtime.agents import DEDUP_KEY, Handlers, RulesInForce, install_agents
 from streams.runtime.deadletter import refused_output
-from streams.runtime.dedup_table import DedupTable, LocalLists
+from streams.runtime.dedup_table import DedupTable, LocalLists, changelog_configs
 from streams.runtime.health import HealthMonitor
 from streams.runtime.kafka import MAX_MESSAGE_BYTES, ssl_context
 from streams.runtime.metrics import Metrics, build_metrics
@@ -114,6 +114,7 @@ def _dedup_index(app: faust.App, settings: Settings) -> tuple[DedupTable, DedupI
         beacon=app.tables.beacon,
         partitions=settings.partitions,
         options=rocksdb_options(settings.dedup_cache_mb) if settings.store == "rocksdb" else None,
+        extra_topic_configs=changelog_configs(settings.dedup_ttl_seconds),
     )
     app.tables.add(state)
     config = DedupConfig(ttl_seconds=settings.dedup_ttl_seconds)

@@ -23,7 +23,7 @@ import faust
 from streams.runtime.patches.stores import PartitionStore, decode_key, decode_value
 from streams.stages.dedup.index import LIST_PREFIXES, RECORD_PREFIXES
 
-__all__ = ["DedupTable", "LocalLists"]
+__all__ = ["CHANGELOG_RETENTION_TTLS", "DedupTable", "LocalLists", "changelog_configs"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,25 @@ class LocalLists(MutableMapping[str, Any]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+# The changelog keeps a record for as long as any article may still need it: an article's records are
+# ignored once older than the time-to-live, and a record is rewritten when it changes (a story when a report
+# joins), so twice the time-to-live keeps every live record with a margin for replays and late articles.
+CHANGELOG_RETENTION_TTLS = 2
+
+
+def changelog_configs(ttl_seconds: float) -> dict[str, str]:
+    """The dedup changelog topic's configs: compacted (the latest record per key) and also deleted by age.
+
+    Compaction alone keeps every key's latest record for ever, and records past the time-to-live are only
+    deleted (with a tombstone) when an article touches them: the changelog, and with it a restore, would grow
+    with the stream. Deleting by age bounds both. Faust sets them when it creates the topic; an existing
+    topic keeps its own (``docs/operations.md`` has the command that changes them)."""
+    return {
+        "cleanup.policy": "compact,delete",
+        "retention.ms": str(int(CHANGELOG_RETENTION_TTLS * ttl_seconds * 1000)),
+    }
 
 
 class DedupTable(faust.Table[str, Any]):

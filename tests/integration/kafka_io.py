@@ -70,6 +70,20 @@ async def create_topic(bootstrap: str, name: str, partitions: int, configs: Mapp
         await admin.close()
 
 
+async def topic_configs(bootstrap: str, name: str) -> dict[str, str]:
+    """The configs the broker reports for topic ``name``."""
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (response,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
+    finally:
+        await admin.close()
+    ((_error, _message, _type, _name, entries),) = response.resources
+    return {entry[0]: entry[1] for entry in entries}
+
+
 async def read_all(bootstrap: str, topics: list[str], timeout: float = 60.0) -> list[Record]:
     """Every record of ``topics`` up to their end offsets now (the topics must exist)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)

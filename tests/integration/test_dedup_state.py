@@ -12,7 +12,7 @@ from streams.stages.dedup.index import DedupIndex
 from streams.stages.record import Article
 from streams.tools.replay import plan_replay, run_replay
 
-from .kafka_io import Record, produce, read_until
+from .kafka_io import Record, produce, read_until, topic_configs
 
 WIRE = (
     "The foreign ministers of the two neighbouring countries met on Tuesday to discuss border security, "
@@ -50,6 +50,10 @@ def test_restart_keeps_state_and_replay_keeps_verdicts(
     before = asyncio.run(read_until(bootstrap, list(settings.topics.outputs()), lambda rs: len(rs) >= 1, timeout=60))
     assert len(before) == 1
     assert first.stop() == 0  # SIGTERM: a clean stop
+    # the changelog is compacted and deleted by age, so neither it nor a restore grows with the stream
+    changelog = asyncio.run(topic_configs(bootstrap, f"{settings.app_id}-dedup-state-changelog"))
+    assert changelog["cleanup.policy"] == "compact,delete"
+    assert int(changelog["retention.ms"]) == int(2 * settings.dedup_ttl_seconds * 1000)
 
     # a new worker with an empty local store: the dedup table comes back from its changelog
     env = {**worker_env, "STREAMS_DATA_DIR": str(tmp_path / "fresh-state")}
