@@ -22,6 +22,7 @@ import faust
 
 from streams.runtime.patches.stores import PartitionStore, decode_key, decode_value
 from streams.stages.dedup.index import LIST_PREFIXES, RECORD_PREFIXES
+from streams.stages.dedup.state import GENERATION_KEY, new_generation
 
 __all__ = ["CHANGELOG_RETENTION_TTLS", "DedupTable", "LocalLists", "changelog_configs"]
 
@@ -128,12 +129,14 @@ class DedupTable(faust.Table[str, Any]):
             message = event.message
             try:
                 key = decode_key(store, message.key) if message.key is not None else None
-                if not isinstance(key, str) or key[:2] not in (*RECORD_PREFIXES, *LIST_PREFIXES):
+                if not isinstance(key, str) or key[:2] not in (*RECORD_PREFIXES, *LIST_PREFIXES, GENERATION_KEY[:2]):
                     rest.append(event)
                     continue
                 view = views.get(message.partition)
                 if view is None:
                     view = views[message.partition] = PartitionStore(store, message.partition)
+                if key == GENERATION_KEY:  # an old changelog's generation: the store's own is set below
+                    continue
                 value = decode_value(store, message.value) if message.value is not None else None
                 if key[:2] in LIST_PREFIXES:  # an old changelog's list record
                     if value is None:
@@ -152,4 +155,6 @@ class DedupTable(faust.Table[str, Any]):
                     message.partition,
                     message.offset,
                 )
+        for view in views.values():  # records changed behind the index's back: it counts the words again
+            view[GENERATION_KEY] = new_generation()
         return rest

@@ -12,7 +12,7 @@ from streams.stages.dedup.index import DedupIndex
 from streams.stages.record import Article
 from streams.tools.replay import plan_replay, run_replay
 
-from .kafka_io import Record, produce, read_until, topic_configs
+from .kafka_io import Record, produce, read_all, read_until, topic_configs
 
 WIRE = (
     "The foreign ministers of the two neighbouring countries met on Tuesday to discuss border security, "
@@ -51,9 +51,13 @@ def test_restart_keeps_state_and_replay_keeps_verdicts(
     assert len(before) == 1
     assert first.stop() == 0  # SIGTERM: a clean stop
     # the changelog is compacted and deleted by age, so neither it nor a restore grows with the stream
-    changelog = asyncio.run(topic_configs(bootstrap, f"{settings.app_id}-dedup-state-changelog"))
+    changelog_topic = f"{settings.app_id}-dedup-state-changelog"
+    changelog = asyncio.run(topic_configs(bootstrap, changelog_topic))
     assert changelog["cleanup.policy"] == "compact,delete"
     assert int(changelog["retention.ms"]) == int(2 * settings.dedup_ttl_seconds * 1000)
+    # the changelog carries the records alone, four for the new article; the rest is rebuilt from them
+    logged = asyncio.run(read_all(bootstrap, [changelog_topic]))
+    assert sorted(orjson.loads(r.key or b"null")[:2] for r in logged) == ["a:", "k:", "s:", "v:"]
 
     # a new worker with an empty local store: the dedup table comes back from its changelog
     env = {**worker_env, "STREAMS_DATA_DIR": str(tmp_path / "fresh-state")}

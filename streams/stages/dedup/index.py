@@ -14,14 +14,15 @@ For each article, in order:
    ids and numbers in any language, publication times), or starts its own; a candidate too different to be a
    copy but clearly of the same text family gives its story.
 
-State keys: ``a:<id>`` verdicts, ``u:<hash>`` and ``c:<hash>`` exact keys, ``s:<id>`` shingles, ``v:<id>``
-the article's story features (language, count slots, lookup keys, story, time), ``k:<story>`` the story
-(centroids, times, counts, a summary) and ``z:terms`` the generation of the word counts: the **records**, a
-few per article. From them follow the **lists** that find candidates: ``b:<band>`` (articles with that LSH
-band key, from ``s:``) and ``x:<key>`` (stories under a lookup key, from ``v:``), 42 and about 12 per
-article, and the word counts (``termstats``, in memory). The lists may live in a mapping of their own
-(``index``): the worker keeps them in the table's local store only, so its changelog carries the records
-alone, and ``reindex`` rebuilds the lists from records restored from the changelog. Entries older than the
+State keys: ``a:<id>`` verdicts, ``s:<id>`` shingles, ``v:<id>`` the article's story features (language,
+count slots, lookup keys, story, exact keys, time) and ``k:<story>`` the story (centroids, times, counts, a
+summary): the **records**, four per new article, one per duplicate. From them follow the **lists**:
+``b:<band>`` (articles with that LSH band key, from ``s:``), ``x:<key>`` (stories under a lookup key, from
+``v:``), 42 and about 12 per article, and ``u:<hash>`` and ``c:<hash>`` (the article with that canonical
+URL or content, from ``v:``); and the word counts (``termstats``, in memory) with their generation
+(``z:terms``). The lists may live in a mapping of their own (``index``): the worker keeps them in the table's
+local store only, so its changelog carries the records alone, and ``reindex`` rebuilds the lists from
+records restored from the changelog. Entries older than the
 time-to-live (by the articles' own fetch time, so replays get the same answers) are ignored; records are
 deleted when touched, band lists keep their latest entries and lookup lists drop old ones at their limit.
 """
@@ -119,6 +120,9 @@ class DedupIndex(StoryStep):
                     self._list_under_band(band, key[2:], value.get("t", 0.0))
             else:
                 self._post(value)
+                for prefix in ("u", "c"):  # the exact keys of its text, as ``_remember`` stored them
+                    if value.get(prefix):
+                        self._set(f"{prefix}:{value[prefix]}", {"id": key[2:], "t": value.get("t", 0.0)})
         finally:
             self._seen.clear()
             self._write_lists()

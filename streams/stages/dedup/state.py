@@ -1,13 +1,16 @@
 """The dedup index's access to its state: records and lists read once per check, time-to-live, word counts.
 
-Records (verdicts, exact keys, shingles, article features, stories) go to ``state``; the candidate lists
-(prefixes ``LIST_PREFIXES``) to ``index``, which may be another mapping (the worker keeps them out of the
-changelog and rebuilds them from the records). The word counts (``termstats``) are counted again from the
-``v:`` records whenever the generation stored at ``GENERATION_KEY`` is not the one they were counted for.
+Records (verdicts, shingles, article features, stories) go to ``state``; what follows from them goes to
+``index``, which may be another mapping (the worker keeps it out of the changelog and rebuilds it from the
+records): the candidate lists and exact keys (prefixes ``LIST_PREFIXES``) and the generation of the word
+counts (``GENERATION_KEY``). The word counts (``termstats``) are counted again from the ``v:`` records
+whenever the generation stored there is not the one they were counted for; whoever restores records into the
+state without this index (the worker's table, from its changelog) changes it (``new_generation``).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import OrderedDict
 from collections.abc import MutableMapping
 from typing import Any
@@ -15,11 +18,13 @@ from typing import Any
 from streams.stages.dedup.config import DedupConfig
 from streams.stages.dedup.termstats import TermStats
 
-__all__ = ["GENERATION_KEY", "LIST_PREFIXES", "RECORD_PREFIXES", "IndexState"]
+__all__ = ["GENERATION_KEY", "LIST_PREFIXES", "RECORD_PREFIXES", "IndexState", "new_generation"]
 
-LIST_PREFIXES = ("b:", "x:", "e:")  # derived lists, never needed in a changelog (``e:``: an older version's)
+# derived from the records, never needed in a changelog: LSH band lists, story lookup lists, the URL and
+# content keys of the stored texts (``e:``: an older version's lists)
+LIST_PREFIXES = ("b:", "x:", "e:", "u:", "c:")
 RECORD_PREFIXES = ("s:", "v:")  # the records the lists are rebuilt from
-GENERATION_KEY = "z:terms"
+GENERATION_KEY = "z:terms"  # in ``index`` too: a count of changes, local to the store
 # Stories and their lookup lists are read again and again while their event is in the news: the latest ones
 # read are kept decoded in memory (their writes go through), as long as the records they came from are the
 # ones the word counts were counted for (the generation), so a state restored or changed elsewhere is read
@@ -74,6 +79,9 @@ class IndexState:
             if key[:2] in CACHED_PREFIXES:
                 self._keep(key, value)
 
+    def _delete(self, key: str) -> None:
+        del (self.index if key[:2] in LIST_PREFIXES else self.state)[key]
+
     def _set(self, key: str, value: Any) -> None:
         self._seen[key] = value
         if key[:2] in LIST_PREFIXES:
@@ -110,7 +118,7 @@ class IndexState:
         if value is None:
             return None
         if now - value.get("t", now) > self.config.ttl_seconds:
-            del self.state[key]
+            self._delete(key)
             self._seen[key] = None
             self._cache.pop(key, None)
             if key[:2] == "v:":  # its words leave the counts
@@ -127,7 +135,7 @@ class IndexState:
 
     def _sync_stats(self) -> None:
         """Count the words of the stored article records again if they changed since they were counted."""
-        stored = self.state.get(GENERATION_KEY)
+        stored = self.index.get(GENERATION_KEY)
         generation = int(stored["g"]) if stored else 0
         if self.stats.generation == generation:
             return
@@ -142,5 +150,11 @@ class IndexState:
 
     def _bump_generation(self) -> None:
         generation = (self.stats.generation or 0) + 1
-        self.state[GENERATION_KEY] = {"g": generation}
+        self.index[GENERATION_KEY] = {"g": generation}
         self.stats.generation = generation
+
+
+def new_generation() -> dict[str, int]:
+    """A generation no index has counted for, to store at ``GENERATION_KEY`` after records were restored into
+    the state behind the index's back: it then counts the words again."""
+    return {"g": secrets.randbits(62) + (1 << 62)}  # above any count of changes an index reaches by adding one

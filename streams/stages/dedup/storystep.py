@@ -202,6 +202,9 @@ class StoryStep(IndexState):
             "k": story,
             "p": published,
             "t": now,
+            # its URL and content keys, which are not sent to the changelog: rebuilt from here (``reindex``)
+            "u": article.fingerprints.get("url") or None,
+            "c": article.fingerprints.get("content") or None,
         }
         self._set(f"v:{article.id}", value)
         self.stats.add(lang, features.word_slots, features.shared_slots)
