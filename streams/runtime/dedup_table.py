@@ -1,14 +1,15 @@
 """The dedup index's state in the worker: one Faust table whose changelog carries the records only.
 
-A Faust table sends a changelog record for every write. The index writes about 7 records per new article
-(verdict, exact keys, shingles, story features, its story, the word counts' generation) and appends it to
-about 54 candidate lists (42 LSH bands, up to 12 story lookup keys). Sent to the changelog, the lists would
-be 54 of a new article's 61 writes and most of its bytes
-(each list is rewritten whole), and the dedup stage spent its time producing them. The lists follow
-from the records, so here they are written to the table's local store only (``LocalLists``), and when Faust
+A Faust table sends a changelog record for every write. The index writes 4 records per new article
+(verdict, shingles, story features, its story), and besides them appends it to about 54 candidate lists
+(42 LSH bands, up to 12 story lookup keys), stores its URL and content keys and moves the word counts'
+generation on. Sent to the changelog, these would be 57 of a new article's 61 writes and most of its bytes
+(each list is rewritten whole), and the dedup stage spent its time producing them. They follow from the
+records, so here they are written to the table's local store only (``LocalLists``), and when Faust
 restores the table from its changelog (a new worker, another worker taking the partition over, a standby)
 ``DedupTable`` rebuilds them from each restored record with ``DedupIndex.reindex``, in changelog order,
-that is, in the order the records were first written. Reaching a partition's store outside an event uses
+that is, in the order the records were first written, and gives the store a new generation, so the index
+counts its words again. Reaching a partition's store outside an event uses
 private methods of Faust's stores: they are in ``streams.runtime.patches.stores``, with the Faust patches.
 """
 
