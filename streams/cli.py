@@ -162,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for title, numbers in run_bench(args.stage, args.articles, cache_mb=settings.dedup_cache_mb).items():
                 print(title)
                 for name, value in numbers.items():
-                    print(f"  {name:<6} {value:>10,.0f}")
+                    print(f"  {name:<6} {_figure(value):>10}")
             return 0
         if args.command == "config":
             sys.stdout.write(orjson.dumps(settings.describe(), option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -173,6 +173,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def _figure(value: float) -> str:
+    """A bench figure as read: counts and rates whole, small figures (milliseconds, ratios) to three
+    significant digits."""
+    if value == int(value) or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
 
 
 def _bench_on_broker(settings: Settings, stage: str, raw_messages: int) -> int:

@@ -61,3 +61,9 @@ def test_the_dedup_bench_finds_the_copies_and_keeps_the_stories_with_hot_names(t
     assert hot["longest lookup list (stories)"] <= 200
     assert hot["peak RSS MB"] >= hot["RSS before state MB"] > 0
     assert list(tmp_path.iterdir()) == []  # the state is removed
+
+
+def test_bench_figures_print_small_values_with_their_digits() -> None:
+    from streams.cli import _figure
+
+    assert [_figure(v) for v in (1_000_000, 543.2, 1.8412, 0.4461, 0.0)] == ["1,000,000", "543", "1.84", "0.446", "0"]
