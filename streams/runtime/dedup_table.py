@@ -130,14 +130,14 @@ class DedupTable(faust.Table[str, Any]):
             message = event.message
             try:
                 key = decode_key(store, message.key) if message.key is not None else None
-                if not isinstance(key, str) or key[:2] not in (*RECORD_PREFIXES, *LIST_PREFIXES, GENERATION_KEY[:2]):
+                if key == GENERATION_KEY:  # an old changelog's generation: the store's own is set below
+                    continue
+                if not isinstance(key, str) or key[:2] not in (*RECORD_PREFIXES, *LIST_PREFIXES):
                     rest.append(event)
                     continue
                 view = views.get(message.partition)
                 if view is None:
                     view = views[message.partition] = PartitionStore(store, message.partition)
-                if key == GENERATION_KEY:  # an old changelog's generation: the store's own is set below
-                    continue
                 value = decode_value(store, message.value) if message.value is not None else None
                 if key[:2] in LIST_PREFIXES:  # an old changelog's list record
                     if value is None:

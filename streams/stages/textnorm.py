@@ -53,6 +53,7 @@ _TABLE = str.maketrans(_ARABIC_MAP)
 # the characters the table changes: outside ASCII, a search for them costs far less than ``str.translate``,
 # which looks up every character of the text in the table
 _MAPPED = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_TABLE)) + "]")
+_ASCII_KEPT = all(code > 0x7F for code in _TABLE)  # the table changes no ASCII character: ASCII text skips it
 
 # Arabic harakat, Quranic marks, superscript alef; combining marks of Latin scripts are removed after NFD.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
@@ -67,7 +68,8 @@ def fold(text: str) -> str:
 
     Article ids, content keys and dedup shingles are made from it: a change of its output changes them (bump
     ``dedup.fingerprint._HEADER_VERSION`` too)."""
-    text = text.translate(_TABLE) if text.isascii() else _MAPPED.sub(_mapped, text)
+    if not (_ASCII_KEPT and text.isascii()):
+        text = _MAPPED.sub(_mapped, text)
     text = _ARABIC_MARKS.sub("", text)
     if "'" in text or "’" in text:
         text = _POSSESSIVE.sub(_unless_possessive, text)

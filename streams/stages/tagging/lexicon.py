@@ -210,10 +210,10 @@ class Lexicon:
         padded = f" {folded} "  # every word between spaces: the keys' sentinel spaces match at the ends too
         for automaton in automata:
             for end, entries in automaton.iter(padded):
-                for term, start, trail, whole, key in entries:
+                for term, start, trail, key in entries:
                     start += end  # where the term starts in ``folded``: ``start`` held its offset from ``end``
                     stop = end - trail  # exclusive, in ``folded``
-                    if not whole:
+                    if not trail:  # not stored as a whole word: checked
                         partial = _accept(folded, start, stop, key)
                         if partial is None:
                             continue
@@ -235,7 +235,7 @@ def _compile(table: dict[str, list[tuple[str, _Key]]]) -> Any:
     Spellings that may follow a prefix (Arabic, Hebrew) or stand inside a run of letters (Chinese, Japanese,
     Thai) are stored bare and checked by :func:`_accept`, as are those that may take an ending.
     """
-    stored: dict[str, list[tuple[str, int, int, bool, _Key]]] = {}
+    stored: dict[str, list[tuple[str, int, int, _Key]]] = {}
     for spelling in sorted(table):
         for term, key in table[spelling]:
             lead = not (key.arabic or key.hebrew or key.nospace)
@@ -244,7 +244,7 @@ def _compile(table: dict[str, list[tuple[str, _Key]]]) -> Any:
             # offsets from the match's last character in the padded text to the term's start and stop in the
             # text without padding (the padded text is one character longer at the front)
             start = -len(pattern) + int(lead)
-            stored.setdefault(pattern, []).append((term, start, int(trail), trail, key))
+            stored.setdefault(pattern, []).append((term, start, int(trail), key))
     automaton = ahocorasick.Automaton()
     for pattern, entries in stored.items():
         automaton.add_word(pattern, entries)
