@@ -114,6 +114,7 @@ class Settings:
     producer_timeout_s: float = 1200.0
     concurrency: int = 4
     dedup_cache_mb: int = 64
+    dedup_sweep_keys: int = 2000
     langid_accuracy: str = "low"
     log_level: str = "info"
     security_protocol: str = "PLAINTEXT"
@@ -143,6 +144,8 @@ class Settings:
             raise ConfigError(f"STREAMS_STORE must be one of {sorted(_STORES)}, got {self.store!r}")
         if not 0 < self.web_port < 65536:
             raise ConfigError(f"STREAMS_WEB_PORT out of range: {self.web_port}")
+        if not 0 <= self.dedup_sweep_keys <= 1_000_000:
+            raise ConfigError(f"STREAMS_DEDUP_SWEEP_KEYS must be between 0 and 1000000, got {self.dedup_sweep_keys}")
         if self.dedup_ttl_seconds <= 0:
             raise ConfigError("STREAMS_DEDUP_TTL_DAYS must be positive")
         if self.producer_timeout_s <= 0:
@@ -260,6 +263,11 @@ _VARS: dict[str, _Var] = {
     ),
     "concurrency": _Var("STREAMS_CONCURRENCY", "instances of the parse and the route agent per worker (1-64)", int),
     "dedup_cache_mb": _Var("STREAMS_DEDUP_CACHE_MB", "RocksDB block cache of the dedup table, MiB (8-65536)", int),
+    "dedup_sweep_keys": _Var(
+        "STREAMS_DEDUP_SWEEP_KEYS",
+        "dedup state entries read a second to delete what is past the time-to-live (0: no sweep)",
+        int,
+    ),
     "langid_accuracy": _Var(
         "STREAMS_LANGID_ACCURACY", "language identification: `low` (less memory) or `high`", str.lower
     ),

@@ -23,12 +23,14 @@ Processing guarantee: at-least-once. Faust's exactly-once produced nothing on Ka
 outputs are made idempotent instead: ids are stable and dedup verdicts are replay-safe.
 
 ``create_app`` wires everything: the agents' handlers (``agents``), the acknowledgement of events once their
-outputs are delivered (``acks``), sending outputs and dead letters (``sending``), the web views (``web``);
+outputs are delivered (``acks``), sending outputs and dead letters (``sending``), the web views (``web``),
+the sweep of the dedup state past its time-to-live (``sweeper``);
 importing this module has no side effects.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -45,12 +47,15 @@ from streams.runtime.patches import apply_all
 from streams.runtime.rocksdb import rocksdb_options
 from streams.runtime.sending import DeadLetters, Outputs
 from streams.runtime.supervisor import RESTARTS_ENV
+from streams.runtime.sweeper import SWEEP_INTERVAL_S, StateSweeper
 from streams.runtime.web import install_views
 from streams.settings import Settings
 from streams.stages.dedup.index import DedupConfig, DedupIndex
 from streams.stages.routing import RulesWatcher
 
 __all__ = ["DEDUP_IN_FLIGHT", "DEDUP_KEY", "FETCH_WAIT_MS", "create_app"]
+
+log = logging.getLogger(__name__)
 
 FETCH_WAIT_MS = 100  # see patches.tuning: Faust's fixed 1.5 s fetch wait delays each hop
 DEDUP_IN_FLIGHT = 64  # outputs the dedup stage may have awaiting the broker's acknowledgement
@@ -159,6 +164,15 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         window=window,
     )
     install_agents(app, settings, handlers, acks)
+    sweeper = StateSweeper(state, index, metrics, settings.dedup_sweep_keys)
+
+    @app.timer(interval=SWEEP_INTERVAL_S)  # type: ignore[untyped-decorator]
+    async def sweep_dedup_state() -> None:
+        try:
+            sweeper.step()
+        except Exception:  # a sweep that fails leaves expired entries for the next step: never the worker down
+            log.exception("dedup state sweep failed; the next step tries again")
+
     install_views(app, metrics=metrics, dedup_state=state, acks=acks, health=health)
     app.conf.streams_settings = settings  # for the CLI and tests
     app.conf.streams_metrics = metrics

@@ -20,6 +20,7 @@ _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _STORY_SIZE_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100, 250, 1000)
 STORY_EVENTS = ("started", "joined", "cross_language")  # as streams.stages.dedup.storystep names them
+SWEEP_ACTIONS = ("delete", "prune")  # as streams.stages.dedup.expiry names them
 _E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -38,6 +39,7 @@ class Metrics:
     stage_seconds: Histogram
     end_to_end_seconds: Histogram
     dedup_state_entries: Gauge
+    dedup_swept: Counter
     rules_info: Gauge
     rules_reload_failures: Counter
     feed_fetches: Counter
@@ -142,7 +144,15 @@ def build_metrics(
         ),
         dedup_state_entries=Gauge(
             "dedup_state_entries",
-            "Entries in this worker's dedup table partitions.",
+            "Entries in the local store of this worker's dedup table partitions (RocksDB's estimate).",
+            namespace=namespace,
+            registry=registry,
+        ),
+        dedup_swept=Counter(
+            "dedup_swept_entries_total",
+            "Dedup state entries past the time-to-live, by what the sweep did: delete, or prune (a list "
+            "written back without its expired entries).",
+            ["action"],
             namespace=namespace,
             registry=registry,
         ),
@@ -217,6 +227,8 @@ def build_metrics(
         metrics.stage_seconds.labels(stage=stage)
     for event in STORY_EVENTS:
         metrics.story_events.labels(event=event)
+    for action in SWEEP_ACTIONS:
+        metrics.dedup_swept.labels(action=action)
     return metrics
 
 

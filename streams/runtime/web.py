@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sized
 from typing import Any
 
 import faust
@@ -11,16 +10,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from streams.runtime.acks import Acknowledger
 from streams.runtime.health import HealthMonitor
 from streams.runtime.metrics import Metrics
+from streams.runtime.patches.stores import estimated_entries
 
 __all__ = ["install_views"]
 
 
 def install_views(
-    app: faust.App, *, metrics: Metrics, dedup_state: Sized, acks: Acknowledger, health: HealthMonitor
+    app: faust.App, *, metrics: Metrics, dedup_state: faust.Table[str, Any], acks: Acknowledger, health: HealthMonitor
 ) -> None:
     @app.page("/metrics")
     async def metrics_view(self: Any, request: Any) -> Any:
-        metrics.dedup_state_entries.set(len(dedup_state))
+        metrics.dedup_state_entries.set(estimated_entries(dedup_state))  # no scan of millions of entries
         # aiohttp wants the charset apart from the media type; Prometheus reads text 0.0.4 as UTF-8
         response = self.bytes(generate_latest(metrics.registry), content_type="text/plain")
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 
 from streams.settings import Settings
-from streams.stages.dedup.index import DedupIndex
-from streams.stages.record import Article
+from streams.stages.dedup.index import DedupConfig, DedupIndex
+from streams.stages.record import Article, iso_utc
 from streams.tools.replay import plan_replay, run_replay
 
+from .conftest import wait_for
 from .kafka_io import Record, produce, read_all, read_until, topic_configs
 
 WIRE = (
@@ -134,6 +137,39 @@ def test_two_workers_give_the_verdicts_of_one(
     assert all(n > 0 for n in parsed_by_worker), parsed_by_worker
     assert sum(parsed_by_worker) >= len(payloads)
     assert sum(reference.values()) == 3  # the first wire copy is the original; three later ones are copies
+
+
+def test_the_worker_sweeps_the_state_past_its_time_to_live(
+    bootstrap: str, worker_env: dict[str, str], start_worker
+) -> None:
+    """Articles fetched two days ago, then one fetched now, with a one-day time-to-live: the worker's sweep
+    deletes and prunes exactly what the same logic in one process finds past the time-to-live."""
+    env = {**worker_env, "STREAMS_DEDUP_TTL_DAYS": "1"}
+    settings = Settings.from_env(env)
+    worker = start_worker(env)
+    worker.wait_ready()
+    now = datetime.now(UTC)
+    old = iso_utc(now - timedelta(days=2)).encode()
+    messages = [(f"old{n}".encode(), story(n), [*JSON, ("fetched-at", old)]) for n in range(3)]
+    messages.append((b"new", story(3), [*JSON, ("fetched-at", iso_utc(now).encode())]))
+    asyncio.run(produce(bootstrap, settings.topics.raw, messages))
+    parsed = asyncio.run(read_until(bootstrap, [settings.topics.articles], lambda rs: len(rs) >= 4, 60))
+    # the reference: the same articles through the index in one process, then swept as of the newest
+    state: dict[str, object] = {}
+    index = DedupIndex(state, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
+    for record in sorted(parsed, key=lambda r: r.offset):
+        index.check(Article.loads(record.value))
+    assert index.clock is not None
+    expected = index.sweep(list(state.items()), index.clock)
+    assert expected["delete"] >= 3 * 4  # at least each old article's four records
+
+    def swept() -> dict[str, float]:
+        body = worker.get("/metrics")[1]
+        return {a: _metric(body, f'streams_dedup_swept_entries_total{{action="{a}"}}') for a in ("delete", "prune")}
+
+    wait_for(lambda: swept()["delete"] >= expected["delete"], 30, "the sweep", every=1.0)
+    time.sleep(2.0)  # a few more steps: nothing more is swept
+    assert swept() == {"delete": float(expected["delete"]), "prune": float(expected["prune"])}, worker.log_tail()
 
 
 def _metric(body: bytes, name: str) -> float:

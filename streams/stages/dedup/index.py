@@ -24,7 +24,8 @@ URL or content, from ``v:``); and the word counts (``termstats``, in memory) wit
 local store only, so its changelog carries the records alone, and ``reindex`` rebuilds the lists from
 records restored from the changelog. Entries older than the
 time-to-live (by the articles' own fetch time, so replays get the same answers) are ignored; records are
-deleted when touched, band lists keep their latest entries and lookup lists drop old ones at their limit.
+deleted when touched, band lists keep their latest entries and lookup lists drop old ones at their limit,
+and a sweep (``IndexState.sweep``, ``expiry``) deletes what no article touches.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ def _published(article: Article) -> float | None:
 
 
 class DedupIndex(StoryStep):
+    clock: float | None = None  # the latest fetch time of an article checked: the sweep's "now"
+
     def check(
         self, article: Article, fp: Fingerprint | None = None, route: str | None = None, story_bags: Bags | None = None
     ) -> Verdict:
@@ -129,6 +132,7 @@ class DedupIndex(StoryStep):
 
     def _check(self, article: Article, fp: Fingerprint | None, route: str | None, given: Bags | None) -> Verdict:
         now = _epoch(article.fetched_at)
+        self.clock = now if self.clock is None else max(self.clock, now)
         origin = _origin_key(article)
         recorded = self._fresh(f"a:{article.id}", now)
         if recorded is not None:

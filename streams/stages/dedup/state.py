@@ -10,12 +10,14 @@ state without this index (the worker's table, from its changelog) changes it (``
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections import OrderedDict
-from collections.abc import MutableMapping
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from streams.stages.dedup.config import DedupConfig
+from streams.stages.dedup.expiry import expire
 from streams.stages.dedup.termstats import TermStats
 
 __all__ = ["GENERATION_KEY", "LIST_PREFIXES", "RECORD_PREFIXES", "IndexState", "new_generation"]
@@ -147,6 +149,41 @@ class IndexState:
                 if value:
                     self.stats.add(value["l"], value["d"], value["e"])
         self.stats.generation = generation
+
+    def sweep(
+        self, entries: Iterable[tuple[Any, Any]], now: float, store: MutableMapping[str, Any] | None = None
+    ) -> Counter[str]:
+        """Delete what has outlived the time-to-live as of ``now`` among ``entries`` (keys and values read
+        from the state) and write lists back without their expired entries (``expiry``), in ``store`` (the
+        mapping they were read from; by default the state for records and ``index`` for lists). An article
+        record deleted takes its words off the counts. How many entries were deleted and pruned."""
+        done: Counter[str] = Counter()
+        ttl = self.config.ttl_seconds
+        counted = False
+        for key, value in entries:
+            if not isinstance(key, str):
+                continue
+            action, pruned = expire(key, value, now, ttl)
+            if action == "keep":
+                continue
+            if action == "delete" and key[:2] == "v:":
+                if not counted:  # the counts must be those of the records before any is deleted
+                    self._sync_stats()
+                    counted = True
+                self.stats.add(value["l"], value["d"], value["e"], sign=-1)
+            target = store if store is not None else self.index if key[:2] in LIST_PREFIXES else self.state
+            if action == "delete":
+                with contextlib.suppress(KeyError):
+                    del target[key]
+            else:
+                target[key] = pruned
+            self._cache.pop(key, None)
+            done[action] += 1
+        if counted:
+            generation = (self.stats.generation or 0) + 1
+            (store if store is not None else self.index)[GENERATION_KEY] = {"g": generation}
+            self.stats.generation = generation
+        return done
 
     def _bump_generation(self) -> None:
         generation = (self.stats.generation or 0) + 1
