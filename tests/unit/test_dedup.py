@@ -220,12 +220,14 @@ def test_dedup_state_memory_is_bounded_in_the_worker_and_offline() -> None:
         "block_cache_size": 64 << 20,
         "write_buffer_size": 16 << 20,
         "max_write_buffer_number": 2,
+        "bloom_filter_size": 10,
     }
     app = create_app(Settings.from_env({}).with_(dedup_cache_mb=128))
     table = app.tables["dedup-state"]
     built = RocksDBOptions(**table.options)
     assert built.block_cache_size == 128 << 20
     assert built.write_buffer_size == 16 << 20
+    assert built.bloom_filter_size == 10
 
 
 def test_fingerprints_are_pinned() -> None:
