@@ -237,9 +237,41 @@ def test_fingerprints_are_pinned() -> None:
     fp = fingerprint("", "one two three four five six seven eight nine ten eleven twelve " * 4)
     assert len(fp.bands) == 42
     assert fp.bands[0] == PINNED_FIRST_BAND
+    assert min(fp.shingles) == PINNED_LEAST_SHINGLE
+    assert len(fp.shingles) == 12  # the text repeats: twelve distinct shingles
 
 
-PINNED_FIRST_BAND = "0:7123ab619c46a5a7"
+PINNED_FIRST_BAND = "0:23ec69859df64f12"
+PINNED_LEAST_SHINGLE = 584676384
+
+
+def test_the_minhash_is_datasketchs_affine32_minhash() -> None:
+    """The MinHash applied to all shingles at once gives exactly datasketch's ``MinHash`` values for the
+    same seed and scheme, on random sets of every size from one value to thousands."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from streams.stages.dedup.fingerprint import NUM_PERM, SCHEME, SEED, minhash
+
+    rng = np.random.default_rng(5)
+    for size in (1, 2, 3, 40, 300, 5000):
+        shingles = rng.integers(0, 1 << 32, size=size, dtype=np.uint64)
+        reference = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int, scheme=SCHEME)
+        reference.update_batch(shingles.tolist())
+        assert np.array_equal(minhash(shingles), reference.hashvalues), size
+
+
+def test_shingles_are_the_texts_three_word_windows() -> None:
+    """Two texts share a shingle hash exactly when they share three consecutive folded words, in order."""
+    from streams.stages.dedup.fingerprint import shingle_hashes
+
+    a = shingle_hashes("The ministers met in Ankara on Monday")
+    assert len(a) == 5
+    assert shingle_hashes("THE Ministers met, in") <= a  # folded: case and punctuation do not count
+    assert not shingle_hashes("ministers the met") & a  # the same words in another order
+    assert len(shingle_hashes("met in Ankara on Monday") & a) == 3
+    assert len(shingle_hashes("two words")) == 1
+    assert shingle_hashes("") == frozenset()
 
 
 def test_arabic_and_english_reports_of_one_event_share_a_story() -> None:
