@@ -39,6 +39,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from streams.stages.dedup.features import Bags
 from streams.stages.dedup.termstats import SHARED, TermStats, Weighed
 
@@ -47,6 +49,7 @@ __all__ = ["ArticleVectors", "StoryMatch", "merge_centroid", "score_story", "tim
 STORY_WORDS = 120  # words kept per language in a story's centroid
 STORY_SHARED = 40  # shared features kept in a story's centroid
 ARTICLE_SHARED = 20  # an article's heaviest shared features kept in its vector
+SMALL_VECTOR = 24  # vectors of this many features or fewer are added to a centroid in plain Python
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +150,21 @@ def score_story(
 def merge_centroid(
     centroid: Mapping[str, float], vector: Mapping[str, float], keep: int
 ) -> tuple[dict[str, float], float]:
-    """``centroid + vector``, its ``keep`` heaviest features, and the norm of what is kept."""
+    """``centroid + vector`` (each sum rounded to 4 decimals), its ``keep`` heaviest features, and the norm of
+    what is kept. A word vector (about 100 features) is added in numpy; a few shared features in Python."""
     merged = dict(centroid)
-    get = merged.get
-    for feature, weight in vector.items():
-        merged[feature] = round(get(feature, 0.0) + weight, 4)
+    if len(vector) <= SMALL_VECTOR:
+        get = merged.get
+        for feature, weight in vector.items():
+            merged[feature] = round(get(feature, 0.0) + weight, 4)
+    else:
+        names = list(vector)
+        sums = np.array(list(map(merged.get, names, itertools.repeat(0.0))), dtype=np.float64)
+        sums += np.fromiter(vector.values(), dtype=np.float64, count=len(names))
+        merged.update(zip(names, np.round(sums, 4).tolist(), strict=True))  # as round(), but at exact ties
     if len(merged) > keep:
-        merged = dict(sorted(merged.items(), key=_weight, reverse=True)[:keep])
+        weights = np.fromiter(merged.values(), dtype=np.float64, count=len(merged))
+        items = list(merged.items())  # the heaviest first, ties in their order (as a stable sort)
+        merged = dict([items[i] for i in np.argsort(-weights, kind="stable")[:keep].tolist()])
     values = list(merged.values())
     return merged, math.sqrt(math.fsum(map(operator.mul, values, values)))
-
-
-_weight = operator.itemgetter(1)
