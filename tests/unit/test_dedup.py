@@ -322,7 +322,7 @@ def test_candidate_lists_kept_apart_are_rebuilt_from_the_records() -> None:
     assert [one.check(a) for a in first] == [apart.check(a) for a in first]
     assert not any(key[:2] in LIST_PREFIXES for key in records)
     assert {k: v for k, v in together.items() if k[:2] in LIST_PREFIXES} == without_generation(lists)
-    assert {key[:2] for key in records} == {"a:", "s:", "v:", "k:"}  # the URL and content keys are lists too
+    assert {key[:2] for key in records} == {"a:", "v:", "k:"}  # the URL and content keys are lists too
 
     rebuilt: dict[str, object] = {}
     restored = DedupIndex(dict(records), index=rebuilt)
@@ -333,6 +333,22 @@ def test_candidate_lists_kept_apart_are_rebuilt_from_the_records() -> None:
     assert [restored.check(a) for a in later] == verdicts
     assert any(v.kind == "near" for v in verdicts)  # the rebuilt band lists found syndicated copies
     assert any(v.kind in ("url", "content") for v in verdicts)  # ... and the rebuilt exact keys, re-sends
+
+
+def test_an_earlier_versions_shingle_records_still_rebuild_their_bands() -> None:
+    """A changelog written before the shingles moved into the ``v:`` record holds ``s:<id>`` records: they
+    list their article under its bands again, as the ``v:`` record of this version does."""
+    records: dict[str, object] = {}
+    index = DedupIndex(records, index={})
+    first = article("Ministers meet in the capital", WIRE, "https://a.example/1", offset=1)
+    index.check(first)
+    value = dict(records[f"v:{first.id}"])
+    old_layout = {f"s:{first.id}": {"h": value.pop("h"), "t": value["t"]}, f"v:{first.id}": value}
+    lists: dict[str, object] = {}
+    restored = DedupIndex(dict(old_layout), index=lists)
+    for key, record in old_layout.items():
+        restored.reindex(key, record)
+    assert without_generation(lists) == without_generation(index.index)
 
 
 def test_dedup_table_rebuilds_lists_from_a_restored_changelog_batch() -> None:

@@ -14,15 +14,15 @@ For each article, in order:
    ids and numbers in any language, publication times), or starts its own; a candidate too different to be a
    copy but clearly of the same text family gives its story.
 
-State keys: ``a:<id>`` verdicts, ``s:<id>`` shingles, ``v:<id>`` the article's story features (language,
-count slots, lookup keys, story, exact keys, time) and ``k:<story>`` the story (centroids, times, counts, a
-summary): the **records**, four per new article, one per duplicate. From them follow the **lists**:
-``b:<band>`` (articles with that LSH band key, from ``s:``), ``x:<key>`` (stories under a lookup key, from
-``v:``), 42 and about 12 per article, and ``u:<hash>`` and ``c:<hash>`` (the article with that canonical
-URL or content, from ``v:``); and the word counts (``termstats``, in memory) with their generation
-(``z:terms``). The lists may live in a mapping of their own (``index``): the worker keeps them in the table's
-local store only, so its changelog carries the records alone, and ``reindex`` rebuilds the lists from
-records restored from the changelog. Entries older than the
+State keys: ``a:<id>`` verdicts, ``v:<id>`` the article's text record (its shingles, its story features:
+language, count slots, lookup keys, story; its exact keys, time) and ``k:<story>`` the story (centroids,
+times, counts, a summary): the **records**, three per new article, one per duplicate (an earlier version
+kept the shingles apart, in ``s:<id>``). From them follow the **lists**: ``b:<band>`` (articles with that
+LSH band key, from the shingles), ``x:<key>`` (stories under a lookup key), 42 and about 12 per article, and
+``u:<hash>`` and ``c:<hash>`` (the article with that canonical URL or content); and the word counts
+(``termstats``, in memory) with their generation (``z:terms``). The lists may live in a mapping of their own
+(``index``): the worker keeps them in the table's local store only, so its changelog carries the records
+alone, and ``reindex`` rebuilds the lists from records restored from the changelog. Entries older than the
 time-to-live (by the articles' own fetch time, so replays get the same answers) are ignored; records are
 deleted when touched, band lists keep their latest entries and lookup lists drop old ones at their limit,
 and a sweep (``IndexState.sweep``, ``expiry``) deletes what no article touches.
@@ -109,23 +109,25 @@ class DedupIndex(StoryStep):
             self._write_lists()  # what was written before a failure too, as if written at once
 
     def reindex(self, key: str, value: Any) -> None:
-        """Add the article of one stored record (``s:`` or ``v:``) to the candidate lists it belongs in, as
-        ``check`` did when it stored the record: rebuilds the lists from records restored elsewhere."""
+        """Add the article of one stored record (``v:``, or an earlier version's ``s:``) to the candidate lists
+        it belongs in, as ``check`` did when it stored the record: rebuilds the lists from records restored
+        elsewhere."""
         if not value or key[:2] not in RECORD_PREFIXES:
             return
         self._seen.clear()
         self._forget()
         try:
-            if key[:2] == "s:":
+            if key[:2] == "v:":
+                for prefix in ("u", "c"):  # the exact keys of its text, as ``_remember`` stored them
+                    if value.get(prefix):
+                        self._set(f"{prefix}:{value[prefix]}", {"id": key[2:], "t": value.get("t", 0.0)})
+            if value.get("h"):  # its bands, as ``_remember`` listed them
                 bands = band_keys(frozenset(value["h"]))
                 self._read_lists([f"b:{band}" for band in bands])
                 for band in bands:
                     self._list_under_band(band, key[2:], value.get("t", 0.0))
-            else:
+            if key[:2] == "v:":
                 self._post(value)
-                for prefix in ("u", "c"):  # the exact keys of its text, as ``_remember`` stored them
-                    if value.get(prefix):
-                        self._set(f"{prefix}:{value[prefix]}", {"id": key[2:], "t": value.get("t", 0.0)})
         finally:
             self._seen.clear()
             self._write_lists()
@@ -166,7 +168,7 @@ class DedupIndex(StoryStep):
         verdict = Verdict(False, None, None, best_sim, story)
         self._record(article, verdict, now, origin)
         self._remember(article, fp, now)
-        self._join(article, features, story, published, now, route)
+        self._join(article, features, story, published, now, route, sorted(fp.shingles))
         return verdict
 
     # ------------------------------------------------------------------------------------------ steps
@@ -194,8 +196,8 @@ class DedupIndex(StoryStep):
                 if candidate_id in seen or candidate_id == article_id or now - stamp > self.config.ttl_seconds:
                     continue
                 seen.add(candidate_id)
-                stored = self._fresh(f"s:{candidate_id}", now)
-                if stored is None:
+                stored = self._fresh(f"v:{candidate_id}", now)
+                if stored is None or not stored.get("h"):
                     continue
                 sim, contained = overlap(fp.shingles, stored["h"])
                 near = sim >= self.config.near_threshold or (
@@ -211,14 +213,11 @@ class DedupIndex(StoryStep):
         self._set(f"a:{article.id}", {**verdict.as_dict(), "t": now, "o": origin})
 
     def _remember(self, article: Article, fp: Fingerprint, now: float) -> None:
-        """Store a new text's exact keys and shingles, and list it under its bands."""
+        """Store a new text's exact keys and list it under its bands (its shingles go in its ``v:`` record)."""
         for kind in ("url", "content"):
             key = article.fingerprints.get(kind)
             if key:
                 self._set(f"{kind[0]}:{key}", {"id": article.id, "t": now})
-        if not fp.shingles:
-            return
-        self._set(f"s:{article.id}", {"h": sorted(fp.shingles), "t": now})
         for band in fp.bands:
             self._list_under_band(band, article.id, now)
 

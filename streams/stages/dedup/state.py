@@ -25,7 +25,7 @@ __all__ = ["GENERATION_KEY", "LIST_PREFIXES", "RECORD_PREFIXES", "IndexState", "
 # derived from the records, never needed in a changelog: LSH band lists, story lookup lists, the URL and
 # content keys of the stored texts (``e:``: an older version's lists)
 LIST_PREFIXES = ("b:", "x:", "e:", "u:", "c:")
-RECORD_PREFIXES = ("s:", "v:")  # the records the lists are rebuilt from
+RECORD_PREFIXES = ("s:", "v:")  # the records the lists are rebuilt from (``s:``: an earlier version's shingles)
 GENERATION_KEY = "z:terms"  # in ``index`` too: a count of changes, local to the store
 # Stories and their lookup lists are read again and again while their event is in the news: the latest ones
 # read are kept decoded in memory (their writes go through), as long as the records they came from are the

@@ -126,10 +126,10 @@ class StoryStep(IndexState):
             shared_words = len(words.intersection(stored["d"])) / min(len(words), len(stored["d"]))
             if shared_words < c.copy_words:
                 continue
-            shingles = self._fresh(f"s:{member}", now)
-            if shingles is None or len(shingles["h"]) < c.min_shingles_for_containment:
+            shingles = stored.get("h") or ()
+            if len(shingles) < c.min_shingles_for_containment:
                 continue
-            sim, contained = overlap(fp.shingles, shingles["h"])
+            sim, contained = overlap(fp.shingles, shingles)
             if contained >= c.copy_shingles and (best is None or (contained, sim) > best[:2]):
                 best = (contained, sim, member)
         return (best[2], best[1]) if best else None
@@ -142,8 +142,10 @@ class StoryStep(IndexState):
         published: float | None,
         now: float,
         route: str | None = None,
+        shingles: list[int] | None = None,
     ) -> None:
-        """Add the article to its story (or start it), store its features and list it under its keys."""
+        """Add the article to its story (or start it), store its record (features and ``shingles``, sorted)
+        and list it under its keys."""
         existing = self._fresh(f"k:{story}", now)
         if existing is None:
             self.joined = "started"
@@ -206,6 +208,8 @@ class StoryStep(IndexState):
             "u": article.fingerprints.get("url") or None,
             "c": article.fingerprints.get("content") or None,
         }
+        if shingles:
+            value["h"] = shingles  # what a copy's text is compared with
         self._set(f"v:{article.id}", value)
         self.stats.add(lang, features.word_slots, features.shared_slots)
         self._bump_generation()
