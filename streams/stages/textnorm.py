@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import TypeVar
 
-__all__ = ["fold", "has_arabic_script", "tokens"]
+__all__ = ["cached_map", "fold", "has_arabic_script", "tokens"]
+
+T = TypeVar("T")
 
 _ARABIC_MAP = {
     "\u0622": "\u0627",  # آ
@@ -89,6 +93,19 @@ def _unless_possessive(match: re.Match[str]) -> str:
     start = match.start()
     before = match.string[start - 1] if start else " "
     return "" if before.isalnum() or before == "_" else match.group()
+
+
+def cached_map(function: Callable[[str], T], words: list[str], cache: dict[str, T], limit: int) -> list[T]:
+    """``function`` of each word, remembered in ``cache`` (cleared when it holds ``limit`` words): most words
+    of a stream recur, and the stages that map every word of an article (features, hashes) look them up."""
+    if len(cache) >= limit:
+        cache.clear()
+    out = list(map(cache.get, words))
+    if None in out:
+        for i, value in enumerate(out):
+            if value is None:
+                out[i] = cache[words[i]] = function(words[i])
+    return out  # type: ignore[return-value]  # no None left
 
 
 def tokens(text: str) -> list[str]:

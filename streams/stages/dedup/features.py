@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from streams.stages.dedup.fingerprint import text_digest
-from streams.stages.textnorm import fold
+from streams.stages.textnorm import cached_map, fold
 
 __all__ = ["BAGS_SCHEME", "BODY_CHARS", "Bags", "bags", "decode_bags", "encode_bags", "stem"]
 
@@ -87,15 +87,7 @@ def bags(title: str, body: str, tags: dict[str, Any] | None = None, body_chars: 
 
 
 def _features(words: list[str]) -> list[str]:
-    cache = _FEATURES
-    if len(cache) >= MAX_CACHED:
-        cache.clear()
-    features = list(map(cache.get, words))
-    if None in features:
-        for i, feature in enumerate(features):
-            if feature is None:
-                features[i] = cache[words[i]] = _feature(words[i])
-    return features  # type: ignore[return-value]  # no None left
+    return cached_map(_feature, words, _FEATURES, MAX_CACHED)
 
 
 def _feature(word: str) -> str:

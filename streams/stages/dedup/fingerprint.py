@@ -28,7 +28,7 @@ import numpy as np
 from datasketch import MinHash
 
 from streams.headers import HEADER_FINGERPRINT
-from streams.stages.textnorm import fold
+from streams.stages.textnorm import cached_map, fold
 
 __all__ = [
     "FINGERPRINT_HEADER",
@@ -92,17 +92,8 @@ def _fmix64(h: Any) -> Any:
     return h ^ (h >> shift)
 
 
-def _word_hashes(words: list[str]) -> Any:
-    cache = _WORD_HASHES
-    if len(cache) >= MAX_CACHED:
-        cache.clear()
-    hashes = list(map(cache.get, words))
-    if None in hashes:
-        for i, value in enumerate(hashes):
-            if value is None:
-                digest = hashlib.blake2b(words[i].encode("utf-8", "surrogatepass"), digest_size=8).digest()
-                hashes[i] = cache[words[i]] = int.from_bytes(digest, "little")
-    return np.array(hashes, dtype=np.uint64)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
 def shingle_array(text: str) -> Any:
@@ -111,7 +102,7 @@ def shingle_array(text: str) -> Any:
     words = fold(text).split()
     if not words:
         return np.empty(0, dtype=np.uint32)
-    h = _word_hashes(words)
+    h = np.array(cached_map(_word_hash, words, _WORD_HASHES, MAX_CACHED), dtype=np.uint64)
     k1, k2 = _COMBINE
     if len(h) >= SHINGLE:
         h = (h[:-2] * k1 + h[1:-1]) * k2 + h[2:]
