@@ -163,3 +163,26 @@ def test_the_worker_sweeper_walks_a_faust_rocksdb_store_in_steps(tmp_path, monke
     assert store.get("a:late") is None
     monkeypatch.setattr(faust, "current_event", lambda: SimpleNamespace(message=SimpleNamespace(partition=0)))
     assert LocalLists(table).get("b:1:ab") == [["new0", new]]
+
+
+def test_the_sweeper_walks_the_in_memory_store_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``STREAMS_STORE=memory`` keeps one mapping for all partitions: the sweep walks it a step at a time."""
+    import faust
+
+    from streams.runtime.dedup_table import DedupTable, LocalLists
+    from streams.runtime.metrics import build_metrics
+    from streams.runtime.patches.stores import PartitionStore, active_partitions, estimated_entries
+    from streams.runtime.sweeper import StateSweeper
+
+    app = faust.App("test-sweeper-memory", store="memory://", datadir=str(tmp_path), autodiscover=False)
+    table = DedupTable(app, name="dedup-state", default=None, beacon=app.tables.beacon, partitions=1)
+    assert active_partitions(table) == [None]
+    now = 1_796_000_000.0
+    store = PartitionStore(table.data, None)
+    store.set_many({f"a:old{i}": {"t": now - 9 * DAY} for i in range(3)} | {"a:new": {"t": now}})
+    assert estimated_entries(table) == 4
+    index = DedupIndex(table, DedupConfig(), index=LocalLists(table))
+    index.clock = now
+    sweeper = StateSweeper(table, index, build_metrics(), keys=3)
+    assert sweeper.step() + sweeper.step() == Counter({"delete": 3})
+    assert dict(table.data.data) == {"a:new": {"t": now}}
