@@ -23,7 +23,8 @@ without_spinner         U ``spinner`` of one ``faust.Worker``     the spinner le
                         (per worker: nothing global)              DEBUG; none; a shipped worker no longer
                                                                   does
 stores.PartitionStore   U the stores' ``_encode_key`` and         no public access to a partition's local
-                        other codecs, ``_db_for_partition``       store outside an event; none; Faust has it
+                        other codecs, ``_db_for_partition``,      store outside an event (lists, the sweep);
+                        ``_dbs``, ``offset_key``                  none; Faust has it
 positions.read_positi.  U ``Consumer._read_offset``               no public read position, for the stall
                                                                   watchdog; #471 (the stall); Faust exposes
                                                                   the position or stops stalling

@@ -170,7 +170,8 @@ class IndexState:
                 if not counted:  # the counts must be those of the records before any is deleted
                     self._sync_stats()
                     counted = True
-                self.stats.add(value["l"], value["d"], value["e"], sign=-1)
+                with contextlib.suppress(KeyError, TypeError, ValueError):  # a malformed record was never counted
+                    self.stats.add(value["l"], value["d"], value["e"], sign=-1)
             target = store if store is not None else self.index if key[:2] in LIST_PREFIXES else self.state
             if action == "delete":
                 with contextlib.suppress(KeyError):
