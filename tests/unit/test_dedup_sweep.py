@@ -186,3 +186,27 @@ def test_the_sweeper_walks_the_in_memory_store_too(tmp_path) -> None:  # type: i
     sweeper = StateSweeper(table, index, build_metrics(), keys=3)
     assert sweeper.step() + sweeper.step() == Counter({"delete": 3})
     assert dict(table.data.data) == {"a:new": {"t": now}}
+
+
+def test_partition_stores_use_orjson_only_where_it_gives_fausts_bytes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The dedup table's JSON codecs are Faust's layers over orjson: the store calls orjson itself and Faust
+    reads back what it wrote. A table of other serializers keeps its own codecs."""
+    import faust
+    import orjson
+
+    from streams.runtime.dedup_table import DedupTable
+    from streams.runtime.patches.stores import PartitionStore, _codecs
+    from streams.runtime.rocksdb import rocksdb_options
+
+    app = faust.App("test-codecs", store="rocksdb://", datadir=str(tmp_path), autodiscover=False)
+    table = DedupTable(
+        app, name="dedup-state", default=None, beacon=app.tables.beacon, partitions=1, options=rocksdb_options(8)
+    )
+    assert _codecs(table.data) == (orjson.dumps, orjson.dumps, orjson.loads, orjson.loads)
+    PartitionStore(table.data, 0)["x:ar|سوريا"] = {"s": {"story": [1796000000.5, None]}}
+    assert table.data._decode_value(table.data._db_for_partition(0).get(table.data._encode_key("x:ar|سوريا"))) == {
+        "s": {"story": [1796000000.5, None]}
+    }
+    raw = faust.App("test-codecs-raw", store="rocksdb://", datadir=str(tmp_path / "raw"), autodiscover=False)
+    other = raw.Table("other", key_type=bytes, value_type=bytes, partitions=1)  # the "raw" serializer
+    assert _codecs(other.data)[0] == other.data._encode_key
