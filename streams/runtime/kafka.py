@@ -120,10 +120,12 @@ def _new_topic(settings: Settings, name: str) -> NewTopic:
     return NewTopic(name, settings.partitions, settings.replication)
 
 
-async def ensure_topics(settings: Settings, extra: Iterable[str] = (), timeout: float = 30.0) -> list[str]:
-    """Create the pipeline's topics (and ``extra`` ones) that do not exist yet, wait until the broker serves
-    them; return those created."""
-    wanted = list(dict.fromkeys([*settings.topics.all(), *extra]))
+async def ensure_topics(
+    settings: Settings, extra: Iterable[str] = (), timeout: float = 30.0, *, pipeline: bool = True
+) -> list[str]:
+    """Create the pipeline's topics (unless ``pipeline`` is false) and ``extra`` ones that do not exist yet,
+    wait until the broker serves them; return those created."""
+    wanted = list(dict.fromkeys([*(settings.topics.all() if pipeline else ()), *extra]))
     admin = make_admin(settings, request_timeout_ms=15000)
     try:
         await admin.start()

@@ -49,6 +49,12 @@ __all__ = ["bench_pipeline"]
 SETTLE_SECONDS = 2.0  # after the worker reports ready: let its group's first rebalance finish
 
 
+async def _create(settings: Settings, *topics: str) -> None:
+    """The pass-throughs' topics, as the broker would create them on first use (one partition), but before:
+    a client that meets a missing topic logs an error while the broker creates it."""
+    await ensure_topics(settings.with_(partitions=1), topics, pipeline=False)
+
+
 async def _publish(
     settings: Settings, topic: str, messages: list[tuple[bytes, bytes, str]], rate: float | None = None
 ) -> None:
@@ -200,6 +206,7 @@ def _bare_faust(
     run = uuid.uuid4().hex[:6]
     source, target = f"bench-{run}.bare-in", f"bench-{run}.bare-out"
     settings = Settings.from_env({"KAFKA_BOOTSTRAP": base.bootstrap})
+    asyncio.run(_create(settings, source, target))
     asyncio.run(_publish(settings, source, messages))
     env = {
         **os.environ,
@@ -270,6 +277,7 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
         base, workdir, passes, tuned=True, label="tuned"
     )
     raw_in, raw_out = f"bench-{uuid.uuid4().hex[:6]}.raw-in", f"bench-{uuid.uuid4().hex[:6]}.raw-out"
+    asyncio.run(_create(settings, raw_in, raw_out))
     asyncio.run(_publish(settings, raw_in, passes))
     results["raw aiokafka messages/s"] = asyncio.run(_aiokafka_pass(settings, raw_in, raw_out, len(passes)))
     pipeline = results["pipeline raw messages/s (median)"]
