@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -56,8 +56,9 @@ MAX_CACHED = 100_000  # folded words remembered with their hash: about 15 MB at 
 _WORD_HASHES: dict[str, int] = {}
 # odd 64-bit multipliers that combine a shingle's (or a band's) values in order, and MurmurHash3's fmix64
 _COMBINE = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
-_FMIX64 = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
-_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))  # datasketch's pre-mix
+# the finalizer's (shift, multiplier, shift, multiplier, shift): 64-bit, and 32-bit (datasketch's pre-mix)
+_FMIX64 = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(33), np.uint64(0xC4CEB9FE1A85EC53), np.uint64(33))
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
 FINGERPRINT_HEADER = HEADER_FINGERPRINT  # the header that carries it (named in streams.headers)
 # Header format: the scheme (format version and parameters), a digest of the text it was computed from, the
@@ -83,13 +84,14 @@ def _permutations() -> Any:
     return a.astype(np.uint32)[:, None], b.astype(np.uint32)[:, None]
 
 
-def _fmix64(h: Any) -> Any:
-    shift, m1, m2 = _FMIX64
-    h = h ^ (h >> shift)
+def _fmix(h: Any, constants: tuple[Any, ...]) -> Any:
+    """MurmurHash3's finalizer over an array of unsigned integers (multiplication wraps, as it should)."""
+    s1, m1, s2, m2, s3 = constants
+    h = h ^ (h >> s1)
     h = h * m1
-    h = h ^ (h >> shift)
+    h = h ^ (h >> s2)
     h = h * m2
-    return h ^ (h >> shift)
+    return h ^ (h >> s3)
 
 
 def _word_hash(word: str) -> int:
@@ -111,13 +113,14 @@ def shingle_array(text: str) -> Any:
         for i in range(1, len(h)):
             combined = combined * k1 + h[i : i + 1]
         h = combined
-    return np.unique((_fmix64(h) >> np.uint64(32)).astype(np.uint32))
+    return np.unique((_fmix(h, _FMIX64) >> np.uint64(32)).astype(np.uint32))
 
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     shingles: frozenset[int]
     bands: tuple[str, ...]
+    ordered: tuple[int, ...]  # the shingles in ascending order, as they are sent and stored
 
 
 def shingle_hashes(text: str) -> frozenset[int]:
@@ -128,25 +131,20 @@ def fingerprint(title: str, body: str) -> Fingerprint:
     """Shingles of the body (the title too when the body is short) and the LSH band keys."""
     text = body if len(body.split()) >= 40 else f"{title}\n{body}"
     shingles = shingle_array(text)
-    return Fingerprint(frozenset(shingles.tolist()), _bands(shingles))
+    ordered = tuple(shingles.tolist())
+    return Fingerprint(frozenset(ordered), _bands(shingles), ordered)
 
 
 def minhash(shingles: Any) -> Any:
     """datasketch's ``affine32`` MinHash of an array of 32-bit shingle hashes: its pre-mix, then
     ``a * h + b`` modulo 2^32 for each permutation, the least value of each."""
-    s1, m1, s2, m2 = _FMIX32
-    h = shingles.astype(np.uint32)
-    h = h ^ (h >> s1)
-    h = h * m1
-    h = h ^ (h >> s2)
-    h = h * m2
-    h = h ^ (h >> s1)
+    h = _fmix(shingles.astype(np.uint32), _FMIX32)
     a, b = _permutations()
     return (h[None, :] * a + b).min(axis=1)
 
 
-def band_keys(shingles: frozenset[int]) -> tuple[str, ...]:
-    """The LSH band keys of a set of shingle hashes (none for an empty set)."""
+def band_keys(shingles: Collection[int]) -> tuple[str, ...]:
+    """The LSH band keys of distinct shingle hashes (none for an empty collection)."""
     return _bands(np.fromiter(shingles, dtype=np.uint32, count=len(shingles)))
 
 
@@ -155,7 +153,7 @@ def _bands(shingles: Any) -> tuple[str, ...]:
         return ()
     values = minhash(shingles)[: BANDS * ROWS].astype(np.uint64).reshape(BANDS, ROWS)
     k1, k2 = _COMBINE
-    mixed = _fmix64((values[:, 0] * k1 + values[:, 1]) * k2 + values[:, 2] + np.arange(BANDS, dtype=np.uint64))
+    mixed = _fmix((values[:, 0] * k1 + values[:, 1]) * k2 + values[:, 2] + np.arange(BANDS, dtype=np.uint64), _FMIX64)
     return tuple(f"{band}:{value:016x}" for band, value in enumerate(mixed.tolist()))
 
 
@@ -187,7 +185,7 @@ def text_digest(title: str, body: str) -> bytes:
 
 def encode_fingerprint(fp: Fingerprint, title: str, body: str) -> bytes:
     """``fp`` (computed from ``title`` and ``body``) as header bytes: about 4 bytes a word, 336 for the bands."""
-    shingles = np.array(sorted(fp.shingles), dtype="<u4").tobytes()
+    shingles = np.array(fp.ordered, dtype="<u4").tobytes()
     digests = b"".join(bytes.fromhex(band.partition(":")[2]) for band in fp.bands)
     head = _HEADER.pack(_SCHEME_ID, text_digest(title, body), len(fp.shingles), len(fp.bands))
     return head + shingles + digests
@@ -207,9 +205,12 @@ def decode_fingerprint(data: bytes, title: str, body: str) -> Fingerprint | None
         or digest != text_digest(title, body)
     ):
         return None
-    shingles = frozenset(np.frombuffer(data, dtype="<u4", count=shingle_count, offset=_HEADER.size).tolist())
+    values = np.frombuffer(data, dtype="<u4", count=shingle_count, offset=_HEADER.size)
+    if shingle_count > 1 and not bool((values[1:] > values[:-1]).all()):
+        return None  # not the distinct ascending values a header is written with
+    ordered = tuple(values.tolist())
     bands = tuple(
         f"{band}:{data[shingles_end + _BAND_DIGEST * band : shingles_end + _BAND_DIGEST * (band + 1)].hex()}"
         for band in range(band_count)
     )
-    return Fingerprint(shingles, bands)
+    return Fingerprint(frozenset(ordered), bands, ordered)

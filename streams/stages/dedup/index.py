@@ -122,7 +122,7 @@ class DedupIndex(StoryStep):
                     if value.get(prefix):
                         self._set(f"{prefix}:{value[prefix]}", {"id": key[2:], "t": value.get("t", 0.0)})
             if value.get("h"):  # its bands, as ``_remember`` listed them
-                bands = band_keys(frozenset(value["h"]))
+                bands = band_keys(value["h"])
                 self._read_lists([f"b:{band}" for band in bands])
                 for band in bands:
                     self._list_under_band(band, key[2:], value.get("t", 0.0))
@@ -168,7 +168,7 @@ class DedupIndex(StoryStep):
         verdict = Verdict(False, None, None, best_sim, story)
         self._record(article, verdict, now, origin)
         self._remember(article, fp, now)
-        self._join(article, features, story, published, now, route, sorted(fp.shingles))
+        self._join(article, features, story, published, now, route, list(fp.ordered))
         return verdict
 
     # ------------------------------------------------------------------------------------------ steps
