@@ -18,7 +18,7 @@ from typing import Any
 import faust
 
 from streams.runtime.acks import Acknowledger, DeliveryWindow, ManualStream
-from streams.runtime.metrics import Metrics, language_label
+from streams.runtime.metrics import STAGES, Metrics, language_label
 from streams.runtime.sending import DeadLetters, Outputs
 from streams.settings import Settings, Topics
 from streams.stages.dedup.index import DedupIndex
@@ -87,10 +87,13 @@ class Handlers:
         self.index = index
         self.rules = rules
         self.window = window
+        # CPU time of each stage's own work (on the event loop's thread: what other tasks do while a handler
+        # waits for the broker is not counted)
+        self._cpu = {stage: metrics.stage_cpu_seconds.labels(stage=stage) for stage in STAGES}
 
     async def parse(self, manual: ManualStream, event: Any) -> bool:
         self.metrics.received.labels(stage="parse").inc()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         message = event.message
         try:
             headers = {k: v for k, v in (message.headers or [])}
@@ -100,16 +103,22 @@ class Handlers:
                 with contextlib.suppress(Exception):  # the route stage decides again, and dead-letters a failure
                     article.decision = decide(article, rules)
             fp_headers = [fingerprint_headers(article) for article in parsed]  # dedup's, made where it scales
+            origin = origin_of(message.topic, message.partition, message.offset, headers)
+            payloads = []
+            for item, article in enumerate(parsed):
+                article.origin.update(origin, item=item)
+                payloads.append(article.dumps())
         except Exception as exc:
+            self._cpu["parse"].inc(time.thread_time() - cpu)
             await self.dead_letters.send("parse", event, exc)
             return True
-        origin = origin_of(message.topic, message.partition, message.offset, headers)
+        for article in parsed:
+            self.metrics.parsed.labels(format=article.format).inc()
+        self._cpu["parse"].inc(time.thread_time() - cpu)
         try:
             deliveries = []
-            for item, (article, fp_header) in enumerate(zip(parsed, fp_headers, strict=True)):
-                article.origin.update(origin, item=item)
-                self.metrics.parsed.labels(format=article.format).inc()
-                deliveries.append(await self.outputs.send(self.topics.articles, DEDUP_KEY, article.dumps(), fp_header))
+            for payload, fp_header in zip(payloads, fp_headers, strict=True):
+                deliveries.append(await self.outputs.send(self.topics.articles, DEDUP_KEY, payload, fp_header))
             await asyncio.gather(*deliveries)  # all of a feed's items in flight at once, in order on one partition
         except Exception as exc:
             await self.dead_letters.output_failed("parse", event, exc)
@@ -120,7 +129,7 @@ class Handlers:
     async def dedup(self, manual: ManualStream, event: Any) -> bool:
         self.window.raise_if_failed()
         self.metrics.received.labels(stage="dedup").inc()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             article = Article.loads(event.message.value)
             headers = dict(event.message.headers or ())
@@ -132,16 +141,21 @@ class Handlers:
             )
             article.dedup = verdict.as_dict()
             story = None if verdict.duplicate else self.index.story_record(verdict.story)
+            payload = article.dumps()
+            # the story's summary changed (or is sent again for a redelivered report)
+            summary = None if story is None else story_summary(verdict.story, story)
+            summary_bytes = None if summary is None else dumps_summary(summary)
         except Exception as exc:
+            self._cpu["dedup"].inc(time.thread_time() - cpu)
             await self.dead_letters.send("dedup", event, exc)
             return True
+        self._cpu["dedup"].inc(time.thread_time() - cpu)
         if verdict.duplicate:
             self.metrics.duplicates.labels(kind=verdict.kind or "near").inc()
         target = self.topics.duplicates if verdict.duplicate else self.topics.unique
-        delivery = await self.outputs.send(target, article.id.encode(), article.dumps())
-        if story is not None:  # the story's summary changed (or is sent again for a redelivered report)
-            summary = story_summary(verdict.story, story)
-            sent = await self.outputs.send(self.topics.stories, verdict.story.encode(), dumps_summary(summary))
+        delivery = await self.outputs.send(target, article.id.encode(), payload)
+        if summary is not None and summary_bytes is not None:
+            sent = await self.outputs.send(self.topics.stories, verdict.story.encode(), summary_bytes)
             delivery = asyncio.gather(delivery, sent)  # the event is acknowledged once both are delivered
             if self.index.joined is not None:
                 self.metrics.story_events.labels(event=self.index.joined).inc()
@@ -163,15 +177,18 @@ class Handlers:
 
     async def route(self, manual: ManualStream, event: Any) -> bool:
         self.metrics.received.labels(stage="route").inc()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             article = Article.loads(event.message.value)
             topic, article = route(article, self.rules.current(), self.topics)
+            payload = article.dumps()
         except Exception as exc:
+            self._cpu["route"].inc(time.thread_time() - cpu)
             await self.dead_letters.send("route", event, exc)
             return True
+        self._cpu["route"].inc(time.thread_time() - cpu)
         try:
-            await self.outputs.deliver(topic, article.id.encode(), article.dumps())
+            await self.outputs.deliver(topic, article.id.encode(), payload)
         except Exception as exc:
             await self.dead_letters.output_failed("route", event, exc)
             return True

@@ -50,6 +50,7 @@ class StateSweeper:
         clock = self.index.clock
         if not self.keys or clock is None:
             return done
+        cpu = time.thread_time()
         now = min(clock, time.time())
         for partition in active_partitions(self.table):
             after = self._after.get(partition)
@@ -62,4 +63,5 @@ class StateSweeper:
             done += self.index.sweep(entries, now, store)
         for action, count in done.items():
             self.metrics.dedup_swept.labels(action=action).inc(count)
+        self.metrics.stage_cpu_seconds.labels(stage="sweep").inc(time.thread_time() - cpu)
         return done

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from streams.devtools.bench.mix import bench_messages
+from streams.devtools.bench.model import Records, floor_ms_per_article
 from streams.devtools.bench.pipeline import bench_pipeline
 from streams.devtools.localrun import expected_outputs
 from streams.settings import Settings
@@ -44,6 +45,26 @@ def test_pipeline_bench_on_a_small_backlog(bootstrap: str, tmp_path: Path) -> No
         ceiling / results["bare Faust messages/s (worker's fetch wait)"]
     )
     assert 0 < results["stage work in the one dedup instance %"] < 100
+    # where the worker's CPU went, from its own counts, and the records each agent moved
+    assert results["records per raw message: articles"] == expected / n
+    unique = results["records per raw message: unique"]
+    assert 0 < unique < expected / n  # the mix re-sends some articles
+    assert results["records per raw message: stories"] == unique  # each unique article updates its story
+    # a new article's verdict, features and story; at most a verdict for a duplicate (none for a re-sent id)
+    assert 3 * unique <= results["records per raw message: changelog"] <= 3 * unique + (expected / n - unique)
+    record_ms = results["Faust and Kafka ms per record read or written (bare pass-through)"]
+    assert record_ms == pytest.approx(500 / results["bare Faust messages/s (worker's fetch wait)"])
+    changelog_ms = results["Faust and Kafka ms per changelog record (bare pass-through with table writes)"]
+    moved = Records(
+        *(results[f"records per raw message: {kind}"] for kind in ("articles", "unique", "stories", "changelog"))
+    )
+    floor = results["Faust and Kafka floor, ms per article (the records above at these costs)"]
+    assert floor == pytest.approx(floor_ms_per_article(moved, record_ms, changelog_ms))
+    assert floor > record_ms  # an article moves more than one record
+    for stage in ("parse", "dedup", "route"):
+        assert results[f"in the worker: {stage} ms per raw message"] > 0
+        share = results[f"model: {stage} ms per raw message, its Kafka and Faust share included"]
+        assert share > results[f"in the worker: {stage} ms per raw message"]
 
 
 def test_scaleout_bench_on_a_small_backlog(bootstrap: str, tmp_path: Path) -> None:

@@ -4,17 +4,36 @@ from __future__ import annotations
 
 import pytest
 
-from streams.devtools.bench.model import StageCosts, backfill_hours, costs_from_run, rate, scaling_table
+from streams.devtools.bench.model import (
+    Records,
+    StageCosts,
+    backfill_hours,
+    costs_from_run,
+    floor_ms_per_article,
+    rate,
+    scaling_table,
+)
 
 
-def test_faust_overhead_is_shared_by_the_messages_each_agent_consumes() -> None:
-    costs = costs_from_run(
-        {"parse": 2.0, "dedup": 1.0, "route": 0.5}, worker_cpu_ms_per_message=8.5, articles_per_message=2.0
-    )
-    # 5 ms of overhead over 1 + 2 * 2 consumed messages: 1 ms each
-    assert costs == StageCosts(parse_ms=3.0, dedup_ms=3.0, route_ms=2.5, articles_per_message=2.0)
+def test_faust_overhead_is_shared_by_the_records_each_agent_reads_and_writes() -> None:
+    records = Records(articles=2.0, unique=1.5, stories=1.0, changelog=4.0)
+    assert records.per_agent() == {"parse": 3.0, "dedup": 9.0, "route": 3.0}
+    costs = costs_from_run({"parse": 2.0, "dedup": 1.0, "route": 0.5}, worker_cpu_ms_per_message=11.0, records=records)
+    # 7.5 ms of overhead over 3 + 9 + 3 records: 0.5 ms each
+    assert costs == StageCosts(parse_ms=3.5, dedup_ms=5.5, route_ms=2.0, articles_per_message=2.0)
     # a worker cheaper than its stage work (a noisy run) has no negative overhead
-    assert costs_from_run({"parse": 2.0, "dedup": 1.0, "route": 0.5}, 3.0, 2.0).parse_ms == 2.0
+    assert costs_from_run({"parse": 2.0, "dedup": 1.0, "route": 0.5}, 3.0, records).parse_ms == 2.0
+    # a changelog record at half the cost of a record read or written: 7.5 ms over 3 + 7 + 3 records
+    weighed = costs_from_run({"parse": 2.0, "dedup": 1.0, "route": 0.5}, 11.0, records, changelog_weight=0.5)
+    assert weighed.dedup_ms == pytest.approx(1.0 + 7 * 7.5 / 13)
+    assert weighed.route_ms == pytest.approx(0.5 + 3 * 7.5 / 13)
+
+
+def test_the_floor_is_the_records_an_article_moves_at_their_cost() -> None:
+    records = Records(articles=2.0, unique=1.5, stories=1.0, changelog=4.0)
+    assert records.moved() == 3.0 + 5.0 + 3.0  # read or written, the changelog aside
+    # (11 records * 0.2 ms + 4 changelog records * 0.1 ms) over 2 articles
+    assert floor_ms_per_article(records, record_ms=0.2, changelog_ms=0.1) == pytest.approx(1.3)
 
 
 def test_one_worker_is_bound_by_all_its_work_and_many_by_the_dedup_worker() -> None:

@@ -175,6 +175,9 @@ async def test_the_dedup_agent_sends_the_summary_and_acknowledges_once_both_are_
     stream = Stream()
     english, second, *_ = event_reports()
     assert await handlers.dedup(stream, Event(Message(english.dumps(), 1))) is False
+    cpu = {stage: metrics.stage_cpu_seconds.labels(stage=stage)._value.get() for stage in ("parse", "dedup", "route")}
+    assert cpu["dedup"] > 0  # the check's CPU time, counted as dedup's
+    assert cpu["parse"] == cpu["route"] == 0
     assert [(name, key) for name, key, _, _ in outputs.sent] == [
         (topics.unique, english.id.encode()),
         (topics.stories, english.id.encode()),

@@ -34,6 +34,8 @@ def build() -> Any:
         broker_heartbeat_interval=0.5,
     )
     wait = os.environ.get("BENCH_AWAIT") == "1"
+    writes = int(os.environ.get("BENCH_TABLE_WRITES", "0"))  # table entries written per message, each changelogged
+    table = app.Table("bench-state", default=None, partitions=1) if writes else None
     source = app.topic(os.environ["BENCH_IN"], value_serializer="raw", key_serializer="raw")
     target = app.topic(os.environ["BENCH_OUT"], value_serializer="raw", key_serializer="raw")
 
@@ -44,6 +46,9 @@ def build() -> Any:
                 value = orjson.dumps(orjson.loads(event.value))
             except orjson.JSONDecodeError:
                 value = orjson.dumps({"raw": len(event.value)})
+            if table is not None:
+                for i in range(writes):
+                    table[f"{i}:{event.message.offset}"] = {"n": len(value)}
             delivery = await target.send(key=event.key, value=value)
             if wait:  # BENCH_AWAIT=1: acknowledge only after the broker has the output, as the pipeline does
                 await delivery

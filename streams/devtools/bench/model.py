@@ -2,11 +2,17 @@
 
 Labelled as a model wherever it is printed: it is arithmetic over one run's measurements, not a measurement.
 
-Per raw message, each stage costs its own work (``work``: parse + tag + decide + fingerprint, dedup, route,
-measured without Kafka) plus its share of what Faust and Kafka cost the worker: the worker's CPU per raw
-message in the pipeline less all stage work, split over the three agents by the messages each consumes (parse
-one raw message, dedup and route each of its articles). Then, with ``workers`` single-core workers (a Python
-worker runs on one core) and ``partitions`` partitions of the raw and unique topics:
+Per raw message, each stage costs its own work plus its share of what Faust and Kafka cost the worker. Its own
+work is the CPU time the worker counted for it while draining (``streams_stage_cpu_seconds_total``: the
+stage's functions, its state store and the encoding of its records). What remains of the worker's CPU (the
+Kafka client, Faust's streams and producer, the event loop) is shared over the three agents by the Kafka
+records each reads and writes (``Records``): parse reads the raw message and writes its articles; dedup reads
+the articles and writes their verdicts, the stories' summaries and its changelog records; route reads the
+unique articles and writes them routed. A changelog record counts for what it costs against a record read
+or written, both measured on the bare Faust pass-through (with and without table writes).
+
+Then, with ``workers`` single-core workers (a Python worker runs on one core) and ``partitions`` partitions of
+the raw and unique topics:
 
 - parse and route run on ``min(workers, partitions)`` workers, spread evenly;
 - dedup is one instance (all articles are keyed to one partition): one worker does all of it, besides its
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["StageCosts", "backfill_hours", "costs_from_run", "rate", "scaling_table"]
+__all__ = ["Records", "StageCosts", "backfill_hours", "costs_from_run", "floor_ms_per_article", "rate", "scaling_table"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,19 +38,50 @@ class StageCosts:
     articles_per_message: float
 
 
+@dataclass(frozen=True, slots=True)
+class Records:
+    """Kafka records per raw message: articles parsed (each a duplicate or unique), unique articles, story
+    summaries and changelog records written by dedup."""
+
+    articles: float
+    unique: float
+    stories: float
+    changelog: float
+
+    def per_agent(self, changelog_weight: float = 1.0) -> dict[str, float]:
+        """Records each agent reads and writes per raw message, a changelog record counted as
+        ``changelog_weight`` of one (its measured cost against a record read or written: ``floor``)."""
+        return {
+            "parse": 1.0 + self.articles,
+            "dedup": self.articles + self.articles + self.stories + changelog_weight * self.changelog,
+            "route": self.unique + self.unique,
+        }
+
+    def moved(self) -> float:
+        """Records read or written per raw message, the changelog's aside."""
+        return sum(self.per_agent(0.0).values())
+
+
+def floor_ms_per_article(records: Records, record_ms: float, changelog_ms: float) -> float:
+    """What Faust and Kafka alone cost an article at these costs per record read or written and per changelog
+    record: the least CPU an article can take in this topology, were the stages' own work free."""
+    return (records.moved() * record_ms + records.changelog * changelog_ms) / records.articles
+
+
 def costs_from_run(
-    work_ms: dict[str, float], worker_cpu_ms_per_message: float, articles_per_message: float
+    work_ms: dict[str, float], worker_cpu_ms_per_message: float, records: Records, changelog_weight: float = 1.0
 ) -> StageCosts:
-    """The costs from a pipeline run: stage work per raw message (``parse``, ``dedup``, ``route``) and the
-    worker's CPU per raw message while draining."""
+    """The costs from a pipeline run: each stage's own CPU per raw message in the worker (``parse``,
+    ``dedup``, ``route``), the worker's CPU per raw message while draining, the records it moved, and what a
+    changelog record costs against a record read or written."""
     overhead = max(worker_cpu_ms_per_message - sum(work_ms.values()), 0.0)
-    consumed = 1.0 + 2.0 * articles_per_message  # parse reads the raw message, dedup and route its articles
-    per_message = overhead / consumed
+    moved = records.per_agent(changelog_weight)
+    per_record = overhead / sum(moved.values())
     return StageCosts(
-        parse_ms=work_ms["parse"] + per_message,
-        dedup_ms=work_ms["dedup"] + articles_per_message * per_message,
-        route_ms=work_ms["route"] + articles_per_message * per_message,
-        articles_per_message=articles_per_message,
+        parse_ms=work_ms["parse"] + moved["parse"] * per_record,
+        dedup_ms=work_ms["dedup"] + moved["dedup"] * per_record,
+        route_ms=work_ms["route"] + moved["route"] * per_record,
+        articles_per_message=records.articles,
     )
 
 

@@ -34,8 +34,9 @@ from typing import Any
 import orjson
 import psutil
 
+from streams.devtools.bench.accounting import records_written, stage_cpu
 from streams.devtools.bench.mix import bench_messages
-from streams.devtools.bench.model import backfill_hours, costs_from_run, scaling_table
+from streams.devtools.bench.model import Records, backfill_hours, costs_from_run, floor_ms_per_article, scaling_table
 from streams.devtools.bench.offline import peak_memory_mb
 from streams.devtools.bench.work import stage_work
 from streams.devtools.localrun import drain, expected_outputs, free_port, start_worker, wait_ready
@@ -46,6 +47,8 @@ from streams.stages.record import iso_utc
 
 __all__ = ["bench_pipeline"]
 
+TABLE_WRITES = 3  # changelogged table writes a message in the bare pass-through that prices a changelog record
+RECORD_KINDS = ("articles", "unique", "stories", "changelog")  # the fields of ``Records``
 SETTLE_SECONDS = 2.0  # after the worker reports ready: let its group's first rebalance finish
 
 
@@ -136,11 +139,13 @@ def _drain_backlog(
         wait_ready(settings, worker, log)
         time.sleep(SETTLE_SECONDS)
         wait_ready(settings, worker, log)
-        started, cpu_before = time.time(), _cpu_seconds(worker.pid)
+        started, cpu_before, stage_cpu_before = time.time(), _cpu_seconds(worker.pid), stage_cpu(settings)
         asyncio.run(_publish(settings, settings.topics.raw, messages))
         records = asyncio.run(drain(settings, list(settings.topics.outputs()), expected, timeout=1800))
         cpu = _cpu_seconds(worker.pid) - cpu_before  # includes the drain's last poll: a little high
         elapsed = _until_last_output(records, started)
+        own_cpu = {stage: seconds - stage_cpu_before.get(stage, 0.0) for stage, seconds in stage_cpu(settings).items()}
+        moved = asyncio.run(records_written(settings))
     except BaseException:
         _stop(worker)
         raise
@@ -148,6 +153,11 @@ def _drain_backlog(
         _stop(worker)
         raise RuntimeError(f"pipeline: {len(records)} of {expected} outputs within the timeout (see {log})")
     numbers = {"articles/s": len(records) / elapsed, "raw/s": len(messages) / elapsed, "cpu": cpu / elapsed}
+    numbers["cpu ms per raw message"] = 1000 * cpu / len(messages)
+    for stage, seconds in own_cpu.items():
+        numbers[f"stage cpu {stage}"] = 1000 * seconds / len(messages)
+    for kind, count in moved.items():
+        numbers[f"records {kind}"] = count / len(messages)
     return worker, {**numbers, **_hops(settings, records, len(messages))}
 
 
@@ -200,9 +210,15 @@ def _latency(settings: Settings, rate: float, already: int) -> dict[str, float]:
 
 
 def _bare_faust(
-    base: Settings, workdir: Path, messages: list[tuple[bytes, bytes, str]], tuned: bool, label: str
+    base: Settings,
+    workdir: Path,
+    messages: list[tuple[bytes, bytes, str]],
+    tuned: bool,
+    label: str,
+    table_writes: int = 0,
 ) -> float:
-    """Messages/s through the bare Faust pass-through (``bench_apps``) on its own fresh topics."""
+    """Messages/s through the bare Faust pass-through (``bench_apps``) on its own fresh topics, writing
+    ``table_writes`` changelogged table entries a message."""
     run = uuid.uuid4().hex[:6]
     source, target = f"bench-{run}.bare-in", f"bench-{run}.bare-out"
     settings = Settings.from_env({"KAFKA_BOOTSTRAP": base.bootstrap})
@@ -217,6 +233,7 @@ def _bare_faust(
         "BENCH_PORT": str(free_port()),
         "BENCH_DIR": str(workdir / f"bare-{label}"),
         "BENCH_TUNED": "1" if tuned else "0",
+        "BENCH_TABLE_WRITES": str(table_writes),
     }
     with (workdir / f"bare-{label}.log").open("wb") as log:
         bare = subprocess.Popen(
@@ -276,6 +293,9 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
     results["bare Faust messages/s (worker's fetch wait)"] = _bare_faust(
         base, workdir, passes, tuned=True, label="tuned"
     )
+    results[f"bare Faust with {TABLE_WRITES} table writes a message, messages/s (worker's fetch wait)"] = _bare_faust(
+        base, workdir, passes, tuned=True, label="table", table_writes=TABLE_WRITES
+    )
     raw_in, raw_out = f"bench-{uuid.uuid4().hex[:6]}.raw-in", f"bench-{uuid.uuid4().hex[:6]}.raw-out"
     asyncio.run(_create(settings, raw_in, raw_out))
     asyncio.run(_publish(settings, raw_in, passes))
@@ -293,12 +313,33 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
         ceiling / results["bare Faust messages/s (worker's fetch wait)"]
     )
     results["pipeline / stage work ceiling"] = pipeline / ceiling
-    # 6. the scaling model (arithmetic over the figures above, not a measurement: ``model``)
-    costs = costs_from_run(
-        {stage: results[f"stage work {stage} ms per raw message"] for stage in ("parse", "dedup", "route")},
-        results["worker CPU ms per article (median)"] * expected / n,
-        expected / n,
+    # 6. where the worker's CPU went: each stage's own work as the worker counted it, and the rest (Kafka, Faust)
+    in_worker = {
+        stage: statistics.median(r[f"stage cpu {stage}"] for r in runs) for stage in ("parse", "dedup", "route")
+    }
+    for stage, ms in in_worker.items():
+        results[f"in the worker: {stage} ms per raw message"] = ms
+    worker_ms = results["worker CPU ms per article (median)"] * expected / n
+    results["in the worker: Kafka and Faust ms per raw message"] = max(worker_ms - sum(in_worker.values()), 0.0)
+    moved = Records(**{kind: statistics.median(r[f"records {kind}"] for r in runs) for kind in RECORD_KINDS})
+    for kind in RECORD_KINDS:
+        results[f"records per raw message: {kind}"] = getattr(moved, kind)
+    # what Faust and Kafka cost a record, from the bare pass-throughs (CPU-bound on one core): half a pass for a
+    # record read or written, and what the table writes added for a changelog record
+    record_ms = 1000 / results["bare Faust messages/s (worker's fetch wait)"] / 2
+    with_table = results[f"bare Faust with {TABLE_WRITES} table writes a message, messages/s (worker's fetch wait)"]
+    changelog_ms = max(1000 / with_table - 2 * record_ms, 0.0) / TABLE_WRITES
+    results["Faust and Kafka ms per record read or written (bare pass-through)"] = record_ms
+    results["Faust and Kafka ms per changelog record (bare pass-through with table writes)"] = changelog_ms
+    results["Faust and Kafka floor, ms per article (the records above at these costs)"] = floor_ms_per_article(
+        moved, record_ms, changelog_ms
     )
+    # 7. the scaling model (arithmetic over the figures above, not a measurement: ``model``)
+    costs = costs_from_run(in_worker, worker_ms, moved, changelog_weight=changelog_ms / record_ms)
+    for stage in ("parse", "dedup", "route"):
+        results[f"model: {stage} ms per raw message, its Kafka and Faust share included"] = getattr(
+            costs, f"{stage}_ms"
+        )
     for row in scaling_table(costs):
         results[f"model: {row['workers']} workers, {row['partitions']} partitions, articles/s"] = float(
             row["articles/s"]
