@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from streams.stages import textnorm
 from streams.stages.tagging import sources
 from streams.stages.tagging.lexicon import Lexicon
-from streams.stages.textnorm import fold
+from streams.stages.textnorm import _fold_whole, fold
 
 ENTITIES = {
     "version": 1,
@@ -80,6 +81,25 @@ def refs(lexicon: Lexicon, text: str) -> list[str]:
 )
 def test_fold(raw: str, key: str) -> None:
     assert fold(raw) == key
+    long = f"{raw} . {raw}\n({raw}) " * 4  # folded a token at a time, remembered: the same key as whole
+    assert len(long) >= textnorm.TOKENWISE_MIN_CHARS
+    assert fold(long) == fold(long) == _fold_whole(long) == " ".join([key] * 12).strip()
+
+
+def test_a_text_with_a_decomposed_accent_is_folded_whole() -> None:
+    # composing (NFC) is applied to the whole text when any of it needs it, as before: the decomposed é
+    # meets e there, and the rest of the text is folded alike
+    text = "Pe\u0301dersen met the envoy in the city of Évian " * 3
+    assert fold(text) == _fold_whole(text) == " ".join(["pedersen met the envoy in the city of evian"] * 3)
+    assert textnorm._fold_token("Pe\u0301dersen") == textnorm._COMPOSED
+
+
+def test_long_tokens_are_folded_but_not_remembered() -> None:
+    blob = "x" * (textnorm.MAX_TOKEN_CHARS + 1)
+    text = f"{blob} Damascus talks resume after a week of delays in the capital"
+    assert fold(text) == f"{blob} damascus talks resume after a week of delays in the capital"
+    assert blob not in textnorm._TOKENS
+    assert textnorm._TOKENS["Damascus"] == "damascus"
 
 
 def test_arabic_clitics_match_but_not_inside_words(lexicon: Lexicon) -> None:
