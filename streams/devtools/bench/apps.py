@@ -1,4 +1,5 @@
-"""The bare Faust pass-through for the pipeline benchmark: consume, orjson load and dump, send.
+"""The bare Faust pass-through for the pipeline benchmark: consume, orjson load and dump, send (and with
+BENCH_TABLE_WRITES=N, write N entries a message to a table in memory, each a changelog record).
 
 Run as ``python -m streams.devtools.bench.apps``; configured by BENCH_* variables. Building the app happens
 only under ``__main__``: importing this module has no side effects.

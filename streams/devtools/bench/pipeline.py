@@ -11,12 +11,16 @@ copies):
 2. **latency**: the last worker fed at half the median rate: end-to-end latency p50/p95/p99 (fetch-time
    header to the routed record's broker timestamp), and its peak resident memory;
 3. **bare Faust**: one Faust agent that consumes, ``orjson`` loads and dumps, and sends (``bench_apps``),
-   twice: as Faust ships (a fixed 1.5 s fetch wait, which paces it) and with the 100 ms fetch wait the
-   worker uses (``streams.runtime.patches``), which makes it CPU-bound;
+   three times: as Faust ships (a fixed 1.5 s fetch wait, which paces it), with the 100 ms fetch wait the
+   worker uses (``streams.runtime.patches``), which makes it CPU-bound, and so with three changelogged table
+   writes a message: what Faust and Kafka cost a record, and a changelog record;
 4. **raw aiokafka**: a consumer and a producer in one loop doing the same;
 5. **stage work** (``bench_work``): the stages' own functions on the same messages without Kafka, in this
    process: the one-core ceiling no Faust tuning can lift the pipeline above, against the bare pass-through,
-   and the share of the work done in the one dedup instance, which bounds what a second worker can add.
+   and the share of the work done in the one dedup instance, which bounds what a second worker can add;
+6. **where the worker's CPU went**: each stage's own CPU as the worker counted it while draining
+   (``accounting``), the rest (Kafka, Faust), the records each agent moved, and the floor those records set;
+7. **the scaling model** over these figures (``model``).
 """
 
 from __future__ import annotations
