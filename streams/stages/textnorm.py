@@ -102,27 +102,27 @@ def fold(text: str) -> str:
 
 def _fold_token(token: str) -> str:
     """``_fold_whole`` of one token, or ``_COMPOSED`` when it would compose the text again."""
-    if not (_ASCII_KEPT and token.isascii()):
-        token = _MAPPED.sub(_mapped, token)
-    token = _ARABIC_MARKS.sub("", token)
-    if "'" in token or "’" in token:
-        token = _POSSESSIVE.sub(_unless_possessive, token)
-    token = token.casefold()
+    token = _lowered(token)
     if _COMBINING.search(token):
         return _COMPOSED
     return " ".join(_WORD.findall(token))
 
 
 def _fold_whole(text: str) -> str:
+    text = _lowered(text)
+    if _COMBINING.search(text):  # decomposed input (e + U+0301): compose, then fold again
+        text = unicodedata.normalize("NFC", text).translate(_TABLE)
+    return " ".join(_WORD.findall(text))
+
+
+def _lowered(text: str) -> str:
+    """Letters mapped, Arabic marks and the possessive dropped, case-folded: folding before composition."""
     if not (_ASCII_KEPT and text.isascii()):
         text = _MAPPED.sub(_mapped, text)
     text = _ARABIC_MARKS.sub("", text)
     if "'" in text or "’" in text:
         text = _POSSESSIVE.sub(_unless_possessive, text)
-    text = text.casefold()
-    if _COMBINING.search(text):  # decomposed input (e + U+0301): compose, then fold again
-        text = unicodedata.normalize("NFC", text).translate(_TABLE)
-    return " ".join(_WORD.findall(text))
+    return text.casefold()
 
 
 def _mapped(match: re.Match[str]) -> str:
