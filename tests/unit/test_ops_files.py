@@ -44,6 +44,7 @@ def test_every_alert_has_a_runbook_and_a_data_check() -> None:
         "StreamsDeadLettersHigh",
         "StreamsFeedStale",
         "StreamsRebalanceStorm",
+        "StreamsDedupSaturated",
     }
     for rule in rules:
         assert rule["annotations"]["runbook"], rule["alert"]
