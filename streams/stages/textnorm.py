@@ -66,7 +66,7 @@ _WORD = re.compile(r"[^\W_]+")  # a word: letters and digits of any script (no u
 _COMBINING = re.compile("[\u0300-\u036f]")
 TOKENWISE_MIN_CHARS = 64  # shorter texts are folded whole: looking their tokens up costs about as much
 MAX_TOKENS = 100_000  # tokens remembered with their key (cleared when full): about 20 MB at most
-MAX_TOKEN_CHARS = 40
+MAX_TOKEN_CHARS = 40  # a longer token is folded but not remembered
 _TOKENS: dict[str, str] = {}
 _COMPOSED = "\x00"  # a token's key never holds it (a control character is no letter or digit)
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -84,17 +84,7 @@ def fold(text: str) -> str:
     then composes the whole text), is folded whole."""
     if len(text) < TOKENWISE_MIN_CHARS:
         return _fold_whole(text)
-    if len(_TOKENS) >= MAX_TOKENS:
-        _TOKENS.clear()
-    words = text.split()
-    parts = list(map(_TOKENS.get, words))
-    if None in parts:
-        for i, part in enumerate(parts):
-            if part is None:
-                word = words[i]
-                key = parts[i] = _fold_token(word)
-                if len(word) <= MAX_TOKEN_CHARS:  # a long token (a link, a blob) is not kept
-                    _TOKENS[word] = key
+    parts = cached_map(_fold_token, text.split(), _TOKENS, MAX_TOKENS, MAX_TOKEN_CHARS)
     if _COMPOSED in parts:
         return _fold_whole(text)
     return " ".join(filter(None, parts))
@@ -137,16 +127,22 @@ def _unless_possessive(match: re.Match[str]) -> str:
     return "" if before.isalnum() or before == "_" else match.group()
 
 
-def cached_map(function: Callable[[str], T], words: list[str], cache: dict[str, T], limit: int) -> list[T]:
+def cached_map(
+    function: Callable[[str], T], words: list[str], cache: dict[str, T], limit: int, max_chars: int | None = None
+) -> list[T]:
     """``function`` of each word, remembered in ``cache`` (cleared when it holds ``limit`` words): most words
-    of a stream recur, and the stages that map every word of an article (features, hashes) look them up."""
+    of a stream recur, and the stages that map every word of an article (features, hashes, folding) look
+    them up. A word longer than ``max_chars`` (a link, a blob) is mapped but not remembered."""
     if len(cache) >= limit:
         cache.clear()
     out = list(map(cache.get, words))
     if None in out:
         for i, value in enumerate(out):
             if value is None:
-                out[i] = cache[words[i]] = function(words[i])
+                word = words[i]
+                out[i] = value = function(word)
+                if max_chars is None or len(word) <= max_chars:
+                    cache[word] = value
     return out  # type: ignore[return-value]  # no None left
 
 

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ from streams.stages.record import iso_utc
 __all__ = ["bench_pipeline"]
 
 TABLE_WRITES = 3  # changelogged table writes a message in the bare pass-through that prices a changelog record
-RECORD_KINDS = ("articles", "unique", "stories", "changelog")  # the fields of ``Records``
+RECORD_KINDS = tuple(field.name for field in fields(Records))
 SETTLE_SECONDS = 2.0  # after the worker reports ready: let its group's first rebalance finish
 
 
