@@ -2,7 +2,8 @@
 
 Uses the broker at KAFKA_BOOTSTRAP when one answers, else starts the local one (``ops/kafka/broker``);
 starts a worker with topics and a consumer group of its own (a unique prefix per run); publishes the samples;
-reads every output topic; prints the table and the metrics URL; stops everything it started.
+reads every output topic; prints the table, the stories the reports were gathered into (as ``python -m
+streams stories`` prints them) and the metrics URL; stops everything it started.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from streams.headers import (
 from streams.runtime.kafka import wait_for_broker
 from streams.settings import Settings
 from streams.tools.produce import messages_from_files, publish
+from streams.tools.stories import read_stories, select_stories, stories_table
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "stories_view"]
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 BROKER_SCRIPT = Path(__file__).resolve().parents[2] / "ops" / "kafka" / "broker"
@@ -49,6 +51,7 @@ ORDER = (
     "scraped-page.txt",
     "api-articles.json",
     "local-news.jsonl",
+    "second-reports.jsonl",
     "malformed.json",
 )
 
@@ -120,6 +123,7 @@ def run_demo(base: Settings, keep: bool = False) -> int:
         records = asyncio.run(drain(settings, settings.topics.outputs(), expected, timeout=90.0))
         console.print(f"[bold]result[/]: {len(records)} records in {time.monotonic() - started:.1f}s")
         console.print(_table(settings, records))
+        console.print(stories_view(asyncio.run(read_stories(settings))))
         console.print(f"metrics: http://{settings.web_host}:{settings.web_port}/metrics  (until the worker stops)")
         _print_metrics(console, settings)
         return 0 if len(records) >= expected else 1
@@ -161,6 +165,16 @@ def _table(settings: Settings, records: list[Any]) -> Table:
         article = orjson.loads(record.value)
         table.add_row(topic, article["lang"], article["title"][:90], _tags(article), _why(article))
     return table
+
+
+def stories_view(stories: dict[str, dict[str, Any]]) -> Table:
+    """The stories with more than one report (what an analyst reads first); the count of the others."""
+    rows = select_stories(stories)
+    shown = [row for row in rows if int(row.get("reports") or 0) > 1]
+    title = f"Stories the reports were gathered into: {len(shown)} with more than one report"
+    if len(rows) > len(shown):
+        title += f", {len(rows) - len(shown)} with one"
+    return stories_table(shown, title)
 
 
 def _tags(article: dict[str, Any]) -> str:

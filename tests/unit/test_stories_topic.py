@@ -12,6 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from rich.console import Console
 
+from streams.devtools.demo import stories_view
 from streams.errors import ConfigError
 from streams.runtime.acks import Acknowledger, DeliveryWindow
 from streams.runtime.agents import Handlers, RulesInForce
@@ -275,6 +276,24 @@ def test_the_table_shows_headline_reports_languages_outlets_and_times() -> None:
     assert "8: o0.example, o1.example, o2.example, o3.example, o4.example, o5.example +2" in row
     assert "2027-01-15 05:50" in row  # first seen, UTC
     assert "2027-01-15 06:00" in row  # last seen
+
+
+def test_the_demo_shows_the_stories_of_more_than_one_report_and_counts_the_others() -> None:
+    stories = latest_stories(
+        [
+            (b"single", fake_summary("single", 1, 1, {"other": 1})),
+            (b"pair", fake_summary("pair", 2, 1, {"syria_diplomacy": 2})),
+            (b"trio", fake_summary("trio", 3, 2, {"syria_diplomacy": 3})),
+            (b"lone", fake_summary("lone", 1, 3, {"syria_other": 1})),
+        ]
+    )
+    console = Console(record=True, width=240, color_system=None)
+    console.print(stories_view(stories))
+    text = console.export_text()
+    assert "2 with more than one report, 2 with one" in text
+    shown = [line for line in text.splitlines() if "Headline of" in line]
+    assert [line.split("Headline of ")[1].split()[0] for line in shown] == ["trio", "pair"]  # most reported first
+    assert "en 2, ar 1" in shown[0]
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("6h", 21600), ("90m", 5400), ("2d", 172800), ("45s", 45), ("3", 10800)])
