@@ -6,7 +6,9 @@ import random
 
 import numpy as np
 import orjson
+import pytest
 
+from streams.stages.dedup import state
 from streams.stages.dedup.features import bags, stem
 from streams.stages.dedup.index import DedupConfig, DedupIndex
 from streams.stages.dedup.state import GENERATION_KEY
@@ -182,6 +184,43 @@ class _Encoded(dict):  # type: ignore[type-arg]
     def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
         raw = super().get(key)
         return default if raw is None else orjson.loads(raw)
+
+
+class _Reads(_Encoded):
+    """An encoded mapping that lists the keys read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[str] = []
+
+    def __getitem__(self, key: str) -> object:
+        self.read.append(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        self.read.append(key)
+        return super().get(key, default)
+
+
+def test_the_texts_of_recent_reports_are_kept_decoded_within_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report that may be a copy of its story's reports compares their texts' records: those written or
+    read lately are kept decoded (the latest ``CACHED_TEXTS``), not read and decoded from the state again."""
+    store = _Reads()
+    index = DedupIndex(store)
+    first = tagged("Kiribati and Tuvalu ministers meet in Tarawa", WIRE, DAY.format("08"), 1)
+    copy = tagged("Kiribati, Tuvalu ministers hold talks in Tarawa", REWORDED, DAY.format("09"), 2)
+    assert not index.check(first).duplicate
+    verdict = index.check(copy)
+    assert (verdict.duplicate, verdict.dup_of) == (True, first.id)  # found by comparing the first one's text
+    assert [key for key in store.read if key.startswith("v:")] == []
+
+    monkeypatch.setattr(state, "CACHED_TEXTS", 2)
+    bounded = DedupIndex(_Reads())
+    texts = [" ".join(f"word{n}x{i}" for i in range(60)) for n in range(4)]  # four unrelated texts
+    others = [tagged(f"Report {n}", text, DAY.format("10"), 10 + n) for n, text in enumerate(texts)]
+    for report in others:
+        bounded.check(report)
+    assert list(bounded._texts) == [f"v:{others[2].id}", f"v:{others[3].id}"]
 
 
 def test_stories_kept_in_memory_are_read_again_when_the_state_changed_elsewhere() -> None:
