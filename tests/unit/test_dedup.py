@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from streams.stages.dedup.index import LIST_PREFIXES, DedupConfig, DedupIndex
@@ -401,6 +403,11 @@ def test_fingerprint_header_round_trips_and_refuses_what_does_not_fit() -> None:
     name, data = headers[0]
     assert fingerprint_from_headers({name: data}, wire) == fingerprint(wire.title, wire.body)
     assert len(data) < 4 * len(WIRE.split()) + 400  # about 4 bytes a word and 336 for the bands
+    made = fingerprint(wire.title, wire.body)
+    assert made.digests.hex() == "".join(band.partition(":")[2] for band in made.bands)  # the keys' hex parts
+    assert data[-len(made.digests) :] == made.digests
+    without = dataclasses.replace(made, digests=b"")  # a fingerprint made elsewhere: its keys are read back
+    assert encode_fingerprint(without, wire.title, wire.body) == data
 
     short = fingerprint("", "two words")
     assert decode_fingerprint(encode_fingerprint(short, "", "two words"), "", "two words") == short

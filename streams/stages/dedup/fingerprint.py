@@ -18,6 +18,7 @@ another format or for another text.
 from __future__ import annotations
 
 import hashlib
+import operator
 import struct
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ _SCHEME_ID = hashlib.blake2b(
 ).digest()
 _HEADER = struct.Struct("<4s8sII")
 _BAND_DIGEST = 8
+_BAND_PREFIXES = tuple(f"{band}:" for band in range(BANDS))  # a band key is "<band>:<its digest in hex>"
 
 
 def _identity(value: int) -> int:
@@ -121,6 +123,7 @@ class Fingerprint:
     shingles: frozenset[int]
     bands: tuple[str, ...]
     ordered: tuple[int, ...]  # the shingles in ascending order, as they are sent and stored
+    digests: bytes = b""  # the bands' digests (8 bytes each, big-endian, in band order): the keys' hex parts
 
 
 def shingle_hashes(text: str) -> frozenset[int]:
@@ -132,7 +135,8 @@ def fingerprint(title: str, body: str) -> Fingerprint:
     text = body if len(body.split()) >= 40 else f"{title}\n{body}"
     shingles = shingle_array(text)
     ordered = tuple(shingles.tolist())
-    return Fingerprint(frozenset(ordered), _bands(shingles), ordered)
+    digests = _band_digests(shingles)
+    return Fingerprint(frozenset(ordered), _band_keys(digests), ordered, digests)
 
 
 def minhash(shingles: Any) -> Any:
@@ -145,16 +149,24 @@ def minhash(shingles: Any) -> Any:
 
 def band_keys(shingles: Collection[int]) -> tuple[str, ...]:
     """The LSH band keys of distinct shingle hashes (none for an empty collection)."""
-    return _bands(np.fromiter(shingles, dtype=np.uint32, count=len(shingles)))
+    return _band_keys(_band_digests(np.fromiter(shingles, dtype=np.uint32, count=len(shingles))))
 
 
-def _bands(shingles: Any) -> tuple[str, ...]:
+def _band_digests(shingles: Any) -> bytes:
+    """Each band's three MinHash values mixed into 64 bits, big-endian, in band order (none without shingles)."""
     if not len(shingles):
-        return ()
+        return b""
     values = minhash(shingles)[: BANDS * ROWS].astype(np.uint64).reshape(BANDS, ROWS)
     k1, k2 = _COMBINE
     mixed = _fmix((values[:, 0] * k1 + values[:, 1]) * k2 + values[:, 2] + np.arange(BANDS, dtype=np.uint64), _FMIX64)
-    return tuple(f"{band}:{value:016x}" for band, value in enumerate(mixed.tolist()))
+    return bytes(mixed.astype(">u8").tobytes())
+
+
+def _band_keys(digests: bytes) -> tuple[str, ...]:
+    """The band keys of band digests: "<band>:<16 hex digits>" (one hex conversion, sliced)."""
+    hexed = digests.hex()
+    step = 2 * _BAND_DIGEST
+    return tuple(map(operator.add, _BAND_PREFIXES, [hexed[i : i + step] for i in range(0, len(hexed), step)]))
 
 
 def jaccard(a: frozenset[int] | set[int], b: frozenset[int] | set[int]) -> float:
@@ -186,7 +198,7 @@ def text_digest(title: str, body: str) -> bytes:
 def encode_fingerprint(fp: Fingerprint, title: str, body: str) -> bytes:
     """``fp`` (computed from ``title`` and ``body``) as header bytes: about 4 bytes a word, 336 for the bands."""
     shingles = np.array(fp.ordered, dtype="<u4").tobytes()
-    digests = b"".join(bytes.fromhex(band.partition(":")[2]) for band in fp.bands)
+    digests = fp.digests or b"".join(bytes.fromhex(band.partition(":")[2]) for band in fp.bands)
     head = _HEADER.pack(_SCHEME_ID, text_digest(title, body), len(fp.shingles), len(fp.bands))
     return head + shingles + digests
 
@@ -209,8 +221,5 @@ def decode_fingerprint(data: bytes, title: str, body: str) -> Fingerprint | None
     if shingle_count > 1 and not bool((values[1:] > values[:-1]).all()):
         return None  # not the distinct ascending values a header is written with
     ordered = tuple(values.tolist())
-    bands = tuple(
-        f"{band}:{data[shingles_end + _BAND_DIGEST * band : shingles_end + _BAND_DIGEST * (band + 1)].hex()}"
-        for band in range(band_count)
-    )
-    return Fingerprint(frozenset(ordered), bands, ordered)
+    digests = bytes(data[shingles_end:])
+    return Fingerprint(frozenset(ordered), _band_keys(digests), ordered, digests)
