@@ -204,7 +204,8 @@ class _Reads(_Encoded):
 
 def test_the_texts_of_recent_reports_are_kept_decoded_within_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     """A report that may be a copy of its story's reports compares their texts' records: those written or
-    read lately are kept decoded (the latest ``CACHED_TEXTS``), not read and decoded from the state again."""
+    read lately are kept decoded (the latest ``CACHED_TEXTS``, while they hold no more than
+    ``CACHED_TEXT_SHINGLES``), not read and decoded from the state again."""
     store = _Reads()
     index = DedupIndex(store)
     first = tagged("Kiribati and Tuvalu ministers meet in Tarawa", WIRE, DAY.format("08"), 1)
@@ -221,6 +222,14 @@ def test_the_texts_of_recent_reports_are_kept_decoded_within_a_bound(monkeypatch
     for report in others:
         bounded.check(report)
     assert list(bounded._texts) == [f"v:{others[2].id}", f"v:{others[3].id}"]
+
+    monkeypatch.setattr(state, "CACHED_TEXTS", 10)
+    monkeypatch.setattr(state, "CACHED_TEXT_SHINGLES", 150)  # each text has 58 shingles: two fit, not three
+    by_size = DedupIndex(_Reads())
+    for report in others:
+        by_size.check(report)
+    assert list(by_size._texts) == [f"v:{others[2].id}", f"v:{others[3].id}"]
+    assert by_size._text_shingles == 2 * 58
 
 
 def test_stories_kept_in_memory_are_read_again_when_the_state_changed_elsewhere() -> None:

@@ -34,11 +34,14 @@ GENERATION_KEY = "z:terms"  # in ``index`` too: a count of changes, local to the
 CACHED_PREFIXES = ("k:", "x:")
 CACHED_RECORDS = 3_000
 # The texts' records (``v:``) of a story's latest reports are read by every report that may be a copy of one,
-# and those of recent texts by their band candidates: the latest read or written are kept too, apart, as a
-# text's record (its shingles) is larger: 10 KB decoded on average for the bench mix's texts (2.4 KB of JSON),
-# so 1,000 take about 10 MB; in the worker this took 15% off the dedup stage's CPU.
+# and those of recent texts by their band candidates: the latest read or written are kept too (in the worker
+# this took 16% off the dedup stage's CPU), apart, as a text's record is larger: its shingles, about 40 bytes
+# each decoded. The latest 1,000 are kept, or fewer when they hold more than 250,000 shingles (about 10 MB):
+# 1,000 records of the development set's texts hold about 8 MB, of the bench mix's 10 MB; long pages fill
+# the bound with fewer.
 TEXT_PREFIX = "v:"
 CACHED_TEXTS = 1_000
+CACHED_TEXT_SHINGLES = 250_000
 
 
 class IndexState:
@@ -58,6 +61,7 @@ class IndexState:
         self._seen: dict[str, Any] = {}
         self._cache: OrderedDict[str, Any] = OrderedDict()  # decoded stories and lookup lists across checks
         self._texts: OrderedDict[str, Any] = OrderedDict()  # decoded texts' records across checks
+        self._text_shingles = 0  # the shingles the texts' records kept hold
         # list writes of one check, written together at its end (``_write_lists``): a new article updates about
         # 54 lists, and a mapping with ``set_many`` (RocksDB) takes them in one batch
         self._pending: dict[str, Any] = {}
@@ -120,22 +124,35 @@ class IndexState:
                 self.index[key] = value
 
     def _keep(self, key: str, value: Any) -> None:
-        texts = key[:2] == TEXT_PREFIX
-        cache = self._texts if texts else self._cache
-        cache[key] = value
-        cache.move_to_end(key)
-        if len(cache) > (CACHED_TEXTS if texts else CACHED_RECORDS):
-            cache.popitem(last=False)
+        if key[:2] == TEXT_PREFIX:
+            self._keep_text(key, value)
+            return
+        self._cache[key] = value
+        self._cache.move_to_end(key)
+        if len(self._cache) > CACHED_RECORDS:
+            self._cache.popitem(last=False)
+
+    def _keep_text(self, key: str, value: Any) -> None:
+        self._drop_text(key)
+        self._texts[key] = value
+        self._text_shingles += _shingles_of(value)
+        while self._texts and (len(self._texts) > CACHED_TEXTS or self._text_shingles > CACHED_TEXT_SHINGLES):
+            self._text_shingles -= _shingles_of(self._texts.popitem(last=False)[1])
+
+    def _drop_text(self, key: str) -> None:
+        if key in self._texts:
+            self._text_shingles -= _shingles_of(self._texts.pop(key))
 
     def _drop(self, key: str) -> None:
         """Forget the decoded record of ``key`` (deleted or rewritten behind the caches)."""
         self._cache.pop(key, None)
-        self._texts.pop(key, None)
+        self._drop_text(key)
 
     def _forget(self) -> None:
         """Drop the decoded records kept across checks (the state may have changed underneath)."""
         self._cache.clear()
         self._texts.clear()
+        self._text_shingles = 0
 
     def _fresh(self, key: str, now: float) -> dict[str, Any] | None:
         value = self._get(key)
@@ -218,3 +235,9 @@ def new_generation() -> dict[str, int]:
     """A generation no index has counted for, to store at ``GENERATION_KEY`` after records were restored into
     the state behind the index's back: it then counts the words again."""
     return {"g": secrets.randbits(62) + (1 << 62)}  # above any count of changes an index reaches by adding one
+
+
+def _shingles_of(record: Any) -> int:
+    """How many shingles a text's record holds (none for a record that is missing or not a text's)."""
+    shingles = record.get("h") if isinstance(record, dict) else None
+    return len(shingles) if isinstance(shingles, list) else 0
