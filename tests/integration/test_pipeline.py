@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 
 from streams.settings import Settings
-from streams.stages.dedup.features import bags
+from streams.stages.dedup.features import bags, with_slots
 from streams.stages.dedup.fingerprint import FINGERPRINT_HEADER, fingerprint
 from streams.stages.parsing import parse_payload
 from streams.stages.pipeline import bags_from_headers, fingerprint_from_headers, meta_from_headers
@@ -116,5 +116,5 @@ def test_seed_malformed_and_samples(
         sent = Article.loads(record.value)
         assert FINGERPRINT_HEADER in record.headers
         assert fingerprint_from_headers(record.headers, sent) == fingerprint(sent.title, sent.body)
-        assert bags_from_headers(record.headers, sent) == bags(sent.title, sent.body, sent.tags)
+        assert bags_from_headers(record.headers, sent) == with_slots(bags(sent.title, sent.body, sent.tags), sent.lang)
         assert sent.decision["rules_version"] == load_rules().version

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import orjson
 import pytest
 
 from streams.stages.dedup.index import LIST_PREFIXES, DedupConfig, DedupIndex
 from streams.stages.dedup.state import GENERATION_KEY
+from streams.stages.dedup.termstats import SHARED, SLOTS, feature_slots
 from streams.stages.parsing import RawMeta, parse_payload
 from streams.stages.record import Article
 
@@ -443,7 +445,7 @@ def test_a_fingerprint_that_cannot_be_made_leaves_the_header_out(monkeypatch: py
 def test_story_features_header_round_trips_and_refuses_what_does_not_fit() -> None:
     """The parse stage sends the story step's bags too; dedup takes them only for the same text and scheme."""
     from streams.headers import HEADER_STORY_FEATURES
-    from streams.stages.dedup.features import bags, decode_bags
+    from streams.stages.dedup.features import bags, decode_bags, with_slots
     from streams.stages.pipeline import bags_from_headers, fingerprint_headers
     from streams.stages.tagging.tagger import tag
 
@@ -451,11 +453,50 @@ def test_story_features_header_round_trips_and_refuses_what_does_not_fit() -> No
     wire.tags = tag(wire.title, wire.body)
     data = dict(fingerprint_headers(wire))[HEADER_STORY_FEATURES]
     received = Article.loads(wire.dumps())
-    assert bags_from_headers({HEADER_STORY_FEATURES: data}, received) == bags(wire.title, wire.body, wire.tags)
+    made = bags(wire.title, wire.body, wire.tags)
+    decoded = bags_from_headers({HEADER_STORY_FEATURES: data}, received)
+    assert decoded == with_slots(made, "en")
+    assert decoded is not None
+    assert decoded.word_slots == feature_slots("en", made.words)
+    assert decoded.shared_slots == feature_slots(SHARED, made.shared)
+    assert (decoded.words, decoded.shared) == (made.words, made.shared)
     assert bags_from_headers({}, received) is None
     assert bags_from_headers({HEADER_STORY_FEATURES: data}, article("Ministers meet", WIRE)) is None  # another text
     for broken in (b"", b"{", b"[]", data.replace(b'"v":"1|', b'"v":"0|'), data.replace(b'"w":{', b'"w":[{')):
         assert decode_bags(broken, wire.title, wire.body) is None
+    # slots that cannot be the features' are left out: the bags stand, dedup looks the slots up itself
+    value = orjson.loads(data)
+    first = value["ws"][0]
+    for changed in (
+        {"ws": value["ws"][1:]},
+        {"ws": [-1, *value["ws"][1:]]},
+        {"ws": [SLOTS, *value["ws"][1:]]},
+        {"ws": [float(first), *value["ws"][1:]]},
+        {"ws": [True, *value["ws"][1:]]},
+        {"ss": "1"},
+        {"n": SLOTS * 2},
+        {"l": None},
+    ):
+        unfit = decode_bags(orjson.dumps({**value, **changed}), wire.title, wire.body)
+        assert unfit == made, changed
+
+
+def test_count_slots_given_weigh_as_slots_looked_up() -> None:
+    """The slots the parse stage makes are the ones the word counts use; slots made for another language
+    than the article's are not used."""
+    from streams.stages.dedup.features import bags, with_slots
+    from streams.stages.dedup.stories import vectors
+    from streams.stages.dedup.termstats import TermStats
+
+    stats = TermStats()
+    made = bags("Ministers meet in Geneva", WIRE)
+    stats.add("en", stats.slots("en", made.words), stats.slots(SHARED, made.shared))
+    assert feature_slots("en", made.words) == stats.slots("en", made.words)
+    assert feature_slots("de", made.words) != feature_slots("en", made.words)
+    looked_up = vectors(stats, "en", made, 6, 4, 0.5, 100)
+    assert vectors(stats, "en", with_slots(made, "en"), 6, 4, 0.5, 100) == looked_up
+    assert vectors(stats, "en", with_slots(made, "de"), 6, 4, 0.5, 100) == looked_up  # made for another language
+    assert looked_up.word_slots == sorted(set(feature_slots("en", made.words)))
 
 
 def test_verdicts_are_the_same_with_fingerprints_from_headers() -> None:
@@ -471,6 +512,8 @@ def test_verdicts_are_the_same_with_fingerprints_from_headers() -> None:
         story_bags = bags_from_headers(headers, received)
         assert fp is not None
         assert story_bags is not None
+        assert story_bags.lang == received.lang
+        assert story_bags.word_slots is not None
         verdicts.append(computed.check(received))
         assert given.check(received, fp, story_bags=story_bags) == verdicts[-1]
     assert computed.state == given.state

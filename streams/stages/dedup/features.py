@@ -14,8 +14,9 @@ An article becomes two sparse bags of weighted features, from its title and the 
 Title words count ``TITLE_WEIGHT`` times. Counts are raw here; ``termstats`` turns them into TF-IDF weights.
 
 The parse stage makes the bags (it scales with the raw partitions) and sends them with the article in a header
-(``encode_bags``), as it does the fingerprint; the dedup instance reads them (``decode_bags``) and makes them
-itself only when the header is missing, of another scheme or for another text.
+(``encode_bags``), as it does the fingerprint, with the count slot of each feature (``with_slots``); the dedup
+instance reads them (``decode_bags``) and makes them itself only when the header is missing, of another scheme
+or for another text.
 """
 
 from __future__ import annotations
@@ -28,9 +29,20 @@ from typing import Any
 import orjson
 
 from streams.stages.dedup.fingerprint import text_digest
+from streams.stages.dedup.termstats import SHARED, SLOTS, feature_slots
 from streams.stages.textnorm import cached_map, fold
 
-__all__ = ["BAGS_SCHEME", "BODY_CHARS", "Bags", "bags", "decode_bags", "encode_bags", "stem"]
+__all__ = [
+    "BAGS_SCHEME",
+    "BODY_CHARS",
+    "UNKNOWN_LANG",
+    "Bags",
+    "bags",
+    "decode_bags",
+    "encode_bags",
+    "stem",
+    "with_slots",
+]
 
 BODY_CHARS = 1200  # the start of the body: the lead carries the story (the same figures from 1000 to 4000)
 PREFIX = 5  # 4 and 5 the best on the tuning half, 6 and 7 a little less, no cut the least
@@ -45,6 +57,7 @@ _NUMBER = re.compile(r"(\d{1,4})[^\W\d_]{0,3}")  # 21, 21st, 22nd, 21e, 5th: the
 _FEATURES: dict[str, str] = {}  # folded word -> its feature: most words of a stream recur
 MAX_CACHED = 100_000  # folded words remembered with their feature: about 15 MB at most
 # The header's scheme: bump the version with any change the parameters do not show (``fold``, ``stem``).
+UNKNOWN_LANG = "und"  # the words' language of an article without one
 BAGS_SCHEME = f"1|{BODY_CHARS}|{PREFIX}|{TITLE_WEIGHT}|{MIN_WORD}"
 
 
@@ -70,6 +83,11 @@ def stem(word: str) -> str:
 class Bags:
     words: dict[str, float]  # language words: counts, title words weighted
     shared: dict[str, float]  # "@<entity id>" and "#<number>": the same in any language
+    # the count slots of the features, in their order (``termstats.feature_slots``), those of the words for
+    # the language ``lang``: made in the parse stage, so the one dedup instance need not; None: not made
+    lang: str | None = None
+    word_slots: list[int] | None = None
+    shared_slots: list[int] | None = None
 
 
 def bags(title: str, body: str, tags: dict[str, Any] | None = None, body_chars: int = BODY_CHARS) -> Bags:
@@ -84,6 +102,11 @@ def bags(title: str, body: str, tags: dict[str, Any] | None = None, body_chars: 
             key = "@" + str(entity["id"])
             shared[key] = shared.get(key, 0) + count
     return Bags(dict(counts), shared)
+
+
+def with_slots(found: Bags, lang: str) -> Bags:
+    """``found`` with the count slots of its features, its words' for ``lang``."""
+    return Bags(found.words, found.shared, lang, feature_slots(lang, found.words), feature_slots(SHARED, found.shared))
 
 
 def _features(words: list[str]) -> list[str]:
@@ -106,11 +129,15 @@ def _feature(word: str) -> str:
 
 def encode_bags(found: Bags, title: str, body: str) -> bytes:
     """``found`` (made from ``title`` and ``body`` with the default ``body_chars``) as header bytes."""
-    return orjson.dumps({"v": BAGS_SCHEME, "d": text_digest(title, body).hex(), "w": found.words, "s": found.shared})
+    value: dict[str, Any] = {"v": BAGS_SCHEME, "d": text_digest(title, body).hex(), "w": found.words, "s": found.shared}
+    if found.lang is not None and found.word_slots is not None and found.shared_slots is not None:
+        value.update(l=found.lang, n=SLOTS, ws=found.word_slots, ss=found.shared_slots)
+    return orjson.dumps(value)
 
 
 def decode_bags(data: bytes, title: str, body: str) -> Bags | None:
-    """The bags in header bytes, or None when they are of another scheme, for another text or unreadable."""
+    """The bags in header bytes, or None when they are of another scheme, for another text or unreadable; their
+    count slots where they are there and fit (ints within ``SLOTS``, one per feature)."""
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -123,4 +150,15 @@ def decode_bags(data: bytes, title: str, body: str) -> Bags | None:
         or not isinstance(value.get("s"), dict)
     ):
         return None
-    return Bags(value["w"], value["s"])
+    words, shared, lang = value["w"], value["s"], value.get("l")
+    word_slots, shared_slots = value.get("ws"), value.get("ss")
+    if isinstance(lang, str) and value.get("n") == SLOTS and _fit(word_slots, words) and _fit(shared_slots, shared):
+        return Bags(words, shared, lang, word_slots, shared_slots)
+    return Bags(words, shared)
+
+
+def _fit(slots: Any, bag: dict[str, Any]) -> bool:
+    """Whether ``slots`` can be the count slots of ``bag``'s features."""
+    if not isinstance(slots, list) or len(slots) != len(bag):
+        return False
+    return not slots or (set(map(type, slots)) == {int} and min(slots) >= 0 and max(slots) < SLOTS)

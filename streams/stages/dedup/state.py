@@ -63,7 +63,7 @@ class IndexState:
         self._texts: OrderedDict[str, Any] = OrderedDict()  # decoded texts' records across checks
         self._text_shingles = 0  # the shingles the texts' records kept hold
         # list writes of one check, written together at its end (``_write_lists``): a new article updates about
-        # 54 lists, and a mapping with ``set_many`` (RocksDB) takes them in one batch
+        # 54 lists and the generation, and a mapping with ``set_many`` (RocksDB) takes them in one batch
         self._pending: dict[str, Any] = {}
 
     def _get(self, key: str) -> Any:
@@ -176,7 +176,7 @@ class IndexState:
 
     def _sync_stats(self) -> None:
         """Count the words of the stored article records again if they changed since they were counted."""
-        stored = self.index.get(GENERATION_KEY)
+        stored = self._pending.get(GENERATION_KEY) or self.index.get(GENERATION_KEY)
         generation = int(stored["g"]) if stored else 0
         if self.stats.generation == generation:
             return
@@ -226,8 +226,9 @@ class IndexState:
         return done
 
     def _bump_generation(self) -> None:
+        """Count a change of the records: the new generation is written with the check's lists."""
         generation = (self.stats.generation or 0) + 1
-        self.index[GENERATION_KEY] = {"g": generation}
+        self._pending[GENERATION_KEY] = {"g": generation}
         self.stats.generation = generation
 
 

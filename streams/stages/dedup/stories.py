@@ -81,8 +81,9 @@ def vectors(
     common_share: float,
     keep_words: int,
 ) -> ArticleVectors:
-    words = stats.weigh(lang, bags.words, keep_words)
-    shared = stats.weigh(SHARED, bags.shared, ARTICLE_SHARED)
+    # the count slots the parse stage made, those of the words if made for this language
+    words = stats.weigh(lang, bags.words, keep_words, bags.word_slots if bags.lang == lang else None)
+    shared = stats.weigh(SHARED, bags.shared, ARTICLE_SHARED, bags.shared_slots)
     keys = _keys(words, lookup_words, common_share, f"x:{lang}|") + _keys(shared, lookup_shared, common_share, "x:")
     key_weights = [w for _, w in keys]
     rare = frozenset(f for f, s in zip(shared.features, shared.shares, strict=True) if s < common_share)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.stages.dedup.features import BODY_CHARS, Bags, bags
+from streams.stages.dedup.features import BODY_CHARS, UNKNOWN_LANG, Bags, bags
 from streams.stages.dedup.fingerprint import Fingerprint, overlap
 from streams.stages.dedup.state import IndexState
 from streams.stages.dedup.stories import (
@@ -43,7 +43,7 @@ class StoryStep(IndexState):
         """The article's weighed vectors, from the bags the parse stage made (``given``) or made here (the
         word counts are those of the state: ``check`` synchronised them)."""
         c = self.config
-        lang = article.lang or "und"
+        lang = article.lang or UNKNOWN_LANG
         if given is None or c.body_chars != BODY_CHARS:
             given = bags(article.title, article.body, article.tags, c.body_chars)
         return vectors(

@@ -24,13 +24,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SHARED", "SLOTS", "TermStats", "Weighed"]
+__all__ = ["SHARED", "SLOTS", "TermStats", "Weighed", "feature_slots"]
 
 SLOTS = 1 << 21
 _MASK = SLOTS - 1
 SHARED = ""  # the "language" of the shared features: counted among all articles
 MAX_CACHED = 200_000  # feature slots remembered (most words of a stream recur): about 20 MB at most
 SMALL_BAG = 24  # bags of this many features or fewer are weighed in plain Python
+
+
+def feature_slots(lang: str, features: Iterable[str]) -> list[int]:
+    """The count slots of ``features`` of ``lang`` (``SHARED`` for the shared ones): a CRC-32 of each, seeded
+    with the language. The parse stage sends them with the bags, so the dedup instance need not make them."""
+    seed = zlib.crc32(f"{lang}\x1f".encode())
+    return [zlib.crc32(feature.encode(), seed) & _MASK for feature in features]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,23 +68,24 @@ class TermStats:
         names = features if isinstance(features, list) else list(features)
         out = list(map(cache.get, names))
         if None in out:
-            seed = zlib.crc32(f"{lang}\x1f".encode())
-            for i, slot in enumerate(out):
-                if slot is None:
-                    out[i] = cache[names[i]] = zlib.crc32(names[i].encode(), seed) & _MASK
-                    self._cached += 1
+            missing = [i for i, slot in enumerate(out) if slot is None]
+            for i, slot in zip(missing, feature_slots(lang, [names[i] for i in missing]), strict=True):
+                out[i] = cache[names[i]] = slot
+            self._cached += len(missing)
         if self._cached > MAX_CACHED:
             self._slots.clear()
             self._cached = 0
         return out  # type: ignore[return-value]  # no None left
 
-    def weigh(self, lang: str, counts: Mapping[str, float], keep: int) -> Weighed:
+    def weigh(self, lang: str, counts: Mapping[str, float], keep: int, slots: list[int] | None = None) -> Weighed:
         """TF-IDF weights of one bag, ``(1 + ln tf) * idf`` with the probabilistic idf of BM25,
         ``ln(1 + (N - df + 0.5) / (df + 0.5))``, over the ``N`` articles counted for ``lang`` and ``prior``
         more that have none of the features: near 0 for a feature every article has once many are counted,
         and while few are, no feature weighs much more than another (one article in, every word of it would
-        otherwise look common). The ``keep`` heaviest features are kept, scaled to unit length."""
-        slots = self.slots(lang, counts)
+        otherwise look common). The ``keep`` heaviest features are kept, scaled to unit length. ``slots``: the
+        features' count slots when they came with them (``feature_slots``), else they are looked up here."""
+        if slots is None:
+            slots = self.slots(lang, counts)
         if not slots:
             return Weighed([], [], [], [])
         if len(slots) <= SMALL_BAG:
