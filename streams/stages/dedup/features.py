@@ -56,8 +56,9 @@ _AR_FINAL_VOWELS = "اهي"  # a foreign name's last vowel is written either way
 _NUMBER = re.compile(r"(\d{1,4})[^\W\d_]{0,3}")  # 21, 21st, 22nd, 21e, 5th: the number
 _FEATURES: dict[str, str] = {}  # folded word -> its feature: most words of a stream recur
 MAX_CACHED = 100_000  # folded words remembered with their feature: about 15 MB at most
-# The header's scheme: bump the version with any change the parameters do not show (``fold``, ``stem``).
 UNKNOWN_LANG = "und"  # the words' language of an article without one
+# The header's scheme: bump the version with any change the parameters do not show (``fold``, ``stem``, the
+# hash of ``termstats.feature_slots``; the header holds the slot count itself).
 BAGS_SCHEME = f"1|{BODY_CHARS}|{PREFIX}|{TITLE_WEIGHT}|{MIN_WORD}"
 
 
