@@ -29,7 +29,7 @@ from streams.headers import (
     HEADER_URL,
 )
 from streams.settings import Topics
-from streams.stages.dedup.features import UNKNOWN_LANG, Bags, bags, decode_bags, encode_bags, with_slots
+from streams.stages.dedup.features import Bags, bags, decode_bags, encode_bags, with_slots
 from streams.stages.dedup.fingerprint import (
     Fingerprint,
     decode_fingerprint,
@@ -125,7 +125,7 @@ def fingerprint_headers(article: Article) -> list[tuple[str, bytes]]:
     except Exception:
         log.warning("no dedup fingerprint made for article %s; dedup will compute it", article.id, exc_info=True)
     try:
-        found = with_slots(bags(article.title, article.body, article.tags), article.lang or UNKNOWN_LANG)
+        found = with_slots(bags(article.title, article.body, article.tags), article.lang)
         headers.append((HEADER_STORY_FEATURES, encode_bags(found, article.title, article.body)))
     except Exception:
         log.warning("no story features made for article %s; dedup will make them", article.id, exc_info=True)

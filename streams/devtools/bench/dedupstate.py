@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from streams.devtools.bench.synthetic import synthetic_stream
-from streams.stages.dedup.features import UNKNOWN_LANG, bags, with_slots
+from streams.stages.dedup.features import bags, with_slots
 from streams.stages.dedup.fingerprint import fingerprint
 from streams.stages.dedup.index import DedupConfig, DedupIndex
 
@@ -95,7 +95,7 @@ def _run(index: DedupIndex, articles: int, hot: bool, per_day: float, progress: 
     for n, report in enumerate(synthetic_stream(articles, hot=hot, per_day=per_day)):
         article = report.article
         fp = fingerprint(article.title, article.body)  # made in the parse stage
-        story_bags = with_slots(bags(article.title, article.body, article.tags), article.lang or UNKNOWN_LANG)
+        story_bags = with_slots(bags(article.title, article.body, article.tags), article.lang)
         before = time.process_time()
         verdict = index.check(article, fp, story_bags=story_bags)
         spent += time.process_time() - before

@@ -105,8 +105,9 @@ def bags(title: str, body: str, tags: dict[str, Any] | None = None, body_chars: 
     return Bags(dict(counts), shared)
 
 
-def with_slots(found: Bags, lang: str) -> Bags:
-    """``found`` with the count slots of its features, its words' for ``lang``."""
+def with_slots(found: Bags, lang: str | None) -> Bags:
+    """``found`` with the count slots of its features, its words' for ``lang`` (``UNKNOWN_LANG`` if None)."""
+    lang = lang or UNKNOWN_LANG
     return Bags(found.words, found.shared, lang, feature_slots(lang, found.words), feature_slots(SHARED, found.shared))
 
 
