@@ -1,11 +1,11 @@
 """The dedup index's state in the worker: one Faust table whose changelog carries the records only.
 
-A Faust table sends a changelog record for every write. The index writes 3 records per new article
-(verdict, its text's shingles and story features, its story), and besides them appends it to about 54
-candidate lists (42 LSH bands, up to 12 story lookup keys), stores its URL and content keys and moves the word
-counts' generation on. Sent to the changelog, these would be 57 of a new article's 60 writes and most of its bytes
-(each list is rewritten whole), and the dedup stage spent its time producing them. They follow from the
-records, so here they are written to the table's local store only (``LocalLists``), and when Faust
+A Faust table sends a changelog record for every write. The index writes 2 records per new article (its text's
+shingles, story features and verdict; its story) and 1 per duplicate (its verdict), and besides them appends a new
+article to about 54 candidate lists (42 LSH bands, up to 12 story lookup keys), stores its URL and content keys and
+moves the word counts' generation on. Sent to the changelog, these would be 58 of a new article's 60 writes and
+most of its bytes (each list is rewritten whole), and the dedup stage spent its time producing them. They follow
+from the records, so here they are written to the table's local store only (``LocalLists``), and when Faust
 restores the table from its changelog (a new worker, another worker taking the partition over, a standby)
 ``DedupTable`` rebuilds them from each restored record with ``DedupIndex.reindex``, in changelog order,
 that is, in the order the records were first written, and gives the store a new generation, so the index

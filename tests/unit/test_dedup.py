@@ -89,6 +89,40 @@ def test_redelivery_keeps_its_verdict_and_republication_is_a_duplicate() -> None
     assert verdict.kind == "content"
 
 
+def test_a_new_texts_verdict_is_kept_in_its_text_record_and_an_earlier_versions_is_read() -> None:
+    """A new text writes no verdict record of its own: its ``v:`` record holds the raw message it came from
+    and its similarity, and a redelivery gets the same verdict from there. A state written by the earlier
+    version (an ``a:`` record for every article, ``v:`` records without the verdict) gives the same verdicts."""
+    state: dict[str, object] = {}
+    index = DedupIndex(state)
+    first = article("Ministers meet", WIRE, "https://a.example/1", offset=1)
+    other = "Heavy rain flooded the coastal city overnight and schools closed on Wednesday, the governor said."
+    second = article("Floods hit the coast", other, "https://c.example/2", offset=2)
+    verdicts = [index.check(first), index.check(second)]
+    assert [key for key in state if key.startswith("a:")] == []
+    text = state[f"v:{first.id}"]
+    assert isinstance(text, dict)
+    assert (text["o"], text["k"]) == ("raw:0:1:0", first.id)
+    assert [index.check(first), index.check(second)] == verdicts  # redelivered: the same verdicts
+    resent = article("Ministers meet", WIRE, "https://a.example/1", offset=9)  # the same id, another message
+    again = index.check(resent)
+    assert (again.duplicate, again.dup_of, again.kind, again.story) == (True, first.id, "url", first.id)
+    assert [key for key in state if key.startswith("a:")] == []  # nothing new to record: as before
+
+    earlier: dict[str, object] = {}  # as the earlier version wrote it
+    for key, value in state.items():
+        if key.startswith("v:") and isinstance(value, dict):
+            aid = key[2:]
+            if f"a:{aid}" not in state:
+                verdict = verdicts[0] if aid == first.id else verdicts[1]
+                earlier[f"a:{aid}"] = {**verdict.as_dict(), "t": value["t"], "o": value["o"]}
+            value = {k: v for k, v in value.items() if k not in ("o", "y")}
+        earlier[key] = value
+    old = DedupIndex(earlier)
+    assert [old.check(first), old.check(second)] == verdicts
+    assert old.check(resent) == again
+
+
 def test_old_entries_expire() -> None:
     index = DedupIndex({}, DedupConfig(ttl_seconds=3600))
     index.check(article("Ministers meet", WIRE, "https://a.example/1", offset=1, day="2026-11-01"))

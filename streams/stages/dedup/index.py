@@ -14,18 +14,19 @@ For each article, in order:
    ids and numbers in any language, publication times), or starts its own; a candidate too different to be a
    copy but clearly of the same text family gives its story.
 
-State keys: ``a:<id>`` verdicts, ``v:<id>`` the article's text record (its shingles, its story features:
-language, count slots, lookup keys, story; its exact keys, time) and ``k:<story>`` the story (centroids,
-times, counts, a summary): the **records**, three per new article, one per duplicate (an earlier version
-kept the shingles apart, in ``s:<id>``). From them follow the **lists**: ``b:<band>`` (articles with that
-LSH band key, from the shingles), ``x:<key>`` (stories under a lookup key), 42 and about 12 per article, and
-``u:<hash>`` and ``c:<hash>`` (the article with that canonical URL or content); and the word counts
+State keys: ``a:<id>`` a duplicate's verdict, ``v:<id>`` a new article's text record (its shingles, its story
+features: language, count slots, lookup keys, story; its exact keys, time; its verdict: the raw message it came
+from and its similarity) and ``k:<story>`` the story (centroids, times, counts, a summary): the **records**, two
+per new article, one per duplicate (an earlier version wrote an ``a:`` record for every article, and before that
+kept the shingles apart, in ``s:<id>``: both are still read). From them follow the **lists**: ``b:<band>``
+(articles with that LSH band key, from the shingles), ``x:<key>`` (stories under a lookup key), 42 and about 12 per
+article, and ``u:<hash>`` and ``c:<hash>`` (the article with that canonical URL or content); and the word counts
 (``termstats``, in memory) with their generation (``z:terms``). The lists may live in a mapping of their own
-(``index``): the worker keeps them in the table's local store only, so its changelog carries the records
-alone, and ``reindex`` rebuilds the lists from records restored from the changelog. Entries older than the
-time-to-live (by the articles' own fetch time, so replays get the same answers) are ignored; records are
-deleted when touched, band lists keep their latest entries and lookup lists drop old ones at their limit,
-and a sweep (``IndexState.sweep``, ``expiry``) deletes what no article touches.
+(``index``): the worker keeps them in the table's local store only, so its changelog carries the records alone, and
+``reindex`` rebuilds the lists from records restored from the changelog. Entries older than the time-to-live (by
+the articles' own fetch time, so replays get the same answers) are ignored; records are deleted when touched, band
+lists keep their latest entries and lookup lists drop old ones at their limit, and a sweep (``IndexState.sweep``,
+``expiry``) deletes what no article touches.
 """
 
 from __future__ import annotations
@@ -136,12 +137,9 @@ class DedupIndex(StoryStep):
         now = _epoch(article.fetched_at)
         self.clock = now if self.clock is None else max(self.clock, now)
         origin = _origin_key(article)
-        recorded = self._fresh(f"a:{article.id}", now)
+        recorded = self._recorded(article, origin, now)
         if recorded is not None:
-            if recorded.get("o") == origin:
-                return Verdict(**{k: v for k, v in recorded.items() if k not in ("t", "o")})
-            kind = "url" if article.fingerprints.get("url") else "content"
-            return Verdict(True, article.id, kind, 1.0, str(recorded.get("story") or article.id))
+            return recorded
 
         verdict = self._exact(article, now)
         if verdict is not None:  # an exact copy needs no fingerprint
@@ -166,9 +164,10 @@ class DedupIndex(StoryStep):
             return verdict
         story = match.story if match else article.id
         verdict = Verdict(False, None, None, best_sim, story)
-        self._record(article, verdict, now, origin)
         self._remember(article, fp, now)
-        self._join(article, features, story, published, now, route, list(fp.ordered))
+        # a new text's verdict is in its text's record (``_recorded``): one record fewer in the changelog
+        in_text = {"o": origin, "y": verdict.as_dict()["similarity"]}
+        self._join(article, features, story, published, now, route, list(fp.ordered), in_text)
         return verdict
 
     # ------------------------------------------------------------------------------------------ steps
@@ -208,8 +207,28 @@ class DedupIndex(StoryStep):
                     best_id, best_sim, best_near = candidate_id, sim, near
         return best_id, best_sim, best_near
 
+    def _recorded(self, article: Article, origin: str, now: float) -> Verdict | None:
+        """The verdict recorded for ``article``'s id, if any: the same verdict for the same raw message (and
+        item in it) delivered again; for another raw message, a duplicate of the first copy. A duplicate's
+        verdict is an ``a:`` record; a new text's is in its ``v:`` record (an earlier version wrote an ``a:``
+        record for every article: those are read first)."""
+        recorded = self._fresh(f"a:{article.id}", now)
+        if recorded is not None:
+            if recorded.get("o") == origin:
+                return Verdict(**{k: v for k, v in recorded.items() if k not in ("t", "o")})
+            story = str(recorded.get("story") or article.id)
+        else:
+            text = self._fresh(f"v:{article.id}", now)
+            if text is None or "o" not in text:
+                return None
+            if text["o"] == origin:
+                return Verdict(False, None, None, float(text.get("y") or 0.0), str(text["k"]))
+            story = str(text["k"])
+        kind = "url" if article.fingerprints.get("url") else "content"
+        return Verdict(True, article.id, kind, 1.0, story)
+
     def _record(self, article: Article, verdict: Verdict, now: float, origin: str) -> None:
-        """The verdict, with the raw message it was given for: a redelivery gets it again."""
+        """A duplicate's verdict, with the raw message it was given for: a redelivery gets it again."""
         self._set(f"a:{article.id}", {**verdict.as_dict(), "t": now, "o": origin})
 
     def _remember(self, article: Article, fp: Fingerprint, now: float) -> None:

@@ -171,6 +171,10 @@ class IndexState:
         return record
 
     def _story_of(self, article_id: str, now: float) -> str:
+        """The story of a stored text (a copy's original): in its ``v:`` record, or its verdict's."""
+        text = self._fresh(f"v:{article_id}", now)
+        if text is not None and text.get("k"):
+            return str(text["k"])
         recorded = self._fresh(f"a:{article_id}", now)
         return str(recorded["story"]) if recorded and recorded.get("story") else article_id
 

@@ -143,9 +143,10 @@ class StoryStep(IndexState):
         now: float,
         route: str | None = None,
         shingles: list[int] | None = None,
+        recorded: dict[str, Any] | None = None,
     ) -> None:
-        """Add the article to its story (or start it), store its record (features and ``shingles``, sorted)
-        and list it under its keys."""
+        """Add the article to its story (or start it), store its record (features and ``shingles``, sorted,
+        and what ``recorded`` adds: its verdict) and list it under its keys."""
         existing = self._fresh(f"k:{story}", now)
         if existing is None:
             self.joined = "started"
@@ -210,6 +211,8 @@ class StoryStep(IndexState):
         }
         if shingles:
             value["h"] = shingles  # what a copy's text is compared with
+        if recorded:
+            value.update(recorded)
         self._set(f"v:{article.id}", value)
         self.stats.add(lang, features.word_slots, features.shared_slots)
         self._bump_generation()
