@@ -68,6 +68,12 @@ TOKENWISE_MIN_CHARS = 64  # shorter texts are folded whole: looking their tokens
 MAX_TOKENS = 100_000  # tokens remembered with their key (cleared when full): about 20 MB at most
 MAX_TOKEN_CHARS = 40  # a longer token is folded but not remembered
 _TOKENS: dict[str, str] = {}
+# The keys of the latest long texts folded (cleared when full): the stages of one article fold the same text
+# more than once (its body for the fingerprint and the story features, its title for the features and the
+# tags): about a third of the characters folded in the parse stage were folded a moment before.
+RECENT_TEXTS = 16
+RECENT_MAX_CHARS = 50_000  # a longer text is folded but not remembered: at most about 6 MB held
+_RECENT: dict[str, str] = {}
 _COMPOSED = "\x00"  # a token's key never holds it (a control character is no letter or digit)
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
@@ -78,16 +84,22 @@ def fold(text: str) -> str:
     Article ids, content keys and dedup shingles are made from it: a change of its output changes them (bump
     ``dedup.fingerprint._HEADER_VERSION`` too).
 
-    Nothing in folding reaches across white space, so a text is folded a whitespace-separated token at a
-    time, each token's key remembered (most tokens of a stream recur): the same key as folding it whole, at
-    a fraction of the cost. A short text, and one with a token that is composed again (``_fold_whole``: it
-    then composes the whole text), is folded whole."""
+    Nothing in folding reaches across white space, so a text is folded a whitespace-separated token at a time, each
+    token's key remembered (most tokens of a stream recur): the same key as folding it whole, at a fraction of the
+    cost; the keys of the latest long texts are remembered too. A short text, and one with a token that is composed
+    again (``_fold_whole``: it then composes the whole text), is folded whole."""
     if len(text) < TOKENWISE_MIN_CHARS:
         return _fold_whole(text)
+    key = _RECENT.get(text)
+    if key is not None:
+        return key
     parts = cached_map(_fold_token, text.split(), _TOKENS, MAX_TOKENS, MAX_TOKEN_CHARS)
-    if _COMPOSED in parts:
-        return _fold_whole(text)
-    return " ".join(filter(None, parts))
+    key = _fold_whole(text) if _COMPOSED in parts else " ".join(filter(None, parts))
+    if len(text) <= RECENT_MAX_CHARS:
+        if len(_RECENT) >= RECENT_TEXTS:
+            _RECENT.clear()
+        _RECENT[text] = key
+    return key
 
 
 def _fold_token(token: str) -> str:

@@ -102,6 +102,22 @@ def test_long_tokens_are_folded_but_not_remembered() -> None:
     assert textnorm._TOKENS["Damascus"] == "damascus"
 
 
+def test_the_latest_long_texts_keys_are_remembered_within_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(textnorm, "_RECENT", {})
+    monkeypatch.setattr(textnorm, "RECENT_TEXTS", 2)
+    texts = [f"Report {n}: the envoy met the ministers in the capital on the {n}th day of the talks." for n in range(3)]
+    assert [fold(text) for text in texts] == [_fold_whole(text) for text in texts]
+    assert list(textnorm._RECENT) == [texts[2]]  # cleared when full, then the third one kept
+    textnorm._RECENT[texts[2]] = "remembered"
+    assert fold(texts[2]) == "remembered"  # read back, not folded again
+    composed = "Pe\u0301dersen met the envoy in the city of Évian " * 3
+    assert fold(composed) == fold(composed) == _fold_whole(composed)
+    monkeypatch.setattr(textnorm, "RECENT_MAX_CHARS", 100)
+    long = " ".join(texts) * 2
+    assert fold(long) == _fold_whole(long)
+    assert long not in textnorm._RECENT
+
+
 def test_arabic_clitics_match_but_not_inside_words(lexicon: Lexicon) -> None:
     assert refs(lexicon, "وللأمم المتحدة دور") == ["org.un"]
     assert refs(lexicon, "بالأمم المتحدة") == ["org.un"]
