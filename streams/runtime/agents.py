@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from datetime import datetime
@@ -133,11 +134,11 @@ class Handlers:
         try:
             article = Article.loads(event.message.value)
             headers = dict(event.message.headers or ())
-            verdict = self.index.check(
+            verdict = self.index.check(  # the headers decoded only if the article needs them
                 article,
-                fingerprint_from_headers(headers, article),
+                functools.partial(fingerprint_from_headers, headers, article),
                 route=self._route_name(article),
-                story_bags=bags_from_headers(headers, article),
+                story_bags=functools.partial(bags_from_headers, headers, article),
             )
             article.dedup = verdict.as_dict()
             story = None if verdict.duplicate else self.index.story_record(verdict.story)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 import pytest
@@ -552,6 +554,40 @@ def test_verdicts_are_the_same_with_fingerprints_from_headers() -> None:
         assert given.check(received, fp, story_bags=story_bags) == verdicts[-1]
     assert computed.state == given.state
     assert {v.kind for v in verdicts} >= {None, "near", "content"}
+
+
+def test_what_the_parse_stage_sent_is_decoded_only_when_the_article_needs_it() -> None:
+    """Given as functions, the fingerprint and the story features are decoded only for an article that is
+    compared: not for a redelivery or an exact copy; the story features not for a near copy. The verdicts
+    are those of the features given decoded."""
+    from streams.stages.pipeline import bags_from_headers, fingerprint_from_headers
+
+    decoded, lazy = DedupIndex({}), DedupIndex({})
+    calls: list[tuple[str, str]] = []
+
+    def sent(what: str, decode: Callable[..., Any], headers: dict[str, bytes], article: Article) -> Callable[[], Any]:
+        def decoding() -> Any:
+            calls.append((what, article.id))
+            return decode(headers, article)
+
+        return decoding
+
+    by_kind: dict[str | None, set[str]] = {}
+    for parsed, headers in parsed_bench_mix(80, seed=3):
+        received = Article.loads(parsed.dumps())
+        fp, story_bags = fingerprint_from_headers(headers, received), bags_from_headers(headers, received)
+        verdict = decoded.check(received, fp, story_bags=story_bags)
+        before = len(calls)
+        fp_sent = sent("fp", fingerprint_from_headers, headers, received)
+        bags_sent = sent("bags", bags_from_headers, headers, received)
+        assert lazy.check(received, fp_sent, story_bags=bags_sent) == verdict
+        kind = "again" if verdict.duplicate and verdict.dup_of == received.id else verdict.kind
+        by_kind.setdefault(kind, set()).add(",".join(what for what, _ in calls[before:]))
+    assert decoded.state == lazy.state
+    assert by_kind["again"] == by_kind["content"] == {""}  # republished, exact copies: nothing decoded
+    assert by_kind["near"] <= {"fp", "fp,bags"}  # band copies: the fingerprint; story copies: both
+    assert "fp" in by_kind["near"]
+    assert by_kind[None] == {"fp,bags"}  # new texts: both, once each
 
 
 def parsed_bench_mix(n: int, seed: int) -> list[tuple[Article, dict[str, bytes]]]:

@@ -18,6 +18,7 @@ time. From it follow:
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import time
@@ -73,9 +74,9 @@ def stage_work(messages: Sequence[tuple[bytes, bytes, str]], cache_mb: int = 64)
                 article = Article.loads(value)
                 verdict = index.check(
                     article,
-                    fingerprint_from_headers(fp_headers, article),
+                    functools.partial(fingerprint_from_headers, fp_headers, article),
                     route=article.decision.get("route"),
-                    story_bags=bags_from_headers(fp_headers, article),
+                    story_bags=functools.partial(bags_from_headers, fp_headers, article),
                 )
                 article.dedup = verdict.as_dict()
                 value = article.dumps()

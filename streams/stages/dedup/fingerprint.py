@@ -21,7 +21,7 @@ import hashlib
 import operator
 import struct
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -120,10 +120,19 @@ def shingle_array(text: str) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    shingles: frozenset[int]
+    ordered: tuple[int, ...]  # the distinct shingles in ascending order, as they are sent and stored
     bands: tuple[str, ...]
-    ordered: tuple[int, ...]  # the shingles in ascending order, as they are sent and stored
     digests: bytes = b""  # the bands' digests (8 bytes each, big-endian, in band order): the keys' hex parts
+    _shingles: frozenset[int] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def shingles(self) -> frozenset[int]:
+        """The shingles as a set, made when first compared with a stored text's (most new articles have no
+        candidate to be compared with: the set would cost them about 15 µs for nothing)."""
+        if self._shingles is None:
+            object.__setattr__(self, "_shingles", frozenset(self.ordered))
+        assert self._shingles is not None
+        return self._shingles
 
 
 def shingle_hashes(text: str) -> frozenset[int]:
@@ -136,7 +145,7 @@ def fingerprint(title: str, body: str) -> Fingerprint:
     shingles = shingle_array(text)
     ordered = tuple(shingles.tolist())
     digests = _band_digests(shingles)
-    return Fingerprint(frozenset(ordered), _band_keys(digests), ordered, digests)
+    return Fingerprint(ordered, _band_keys(digests), digests)
 
 
 def minhash(shingles: Any) -> Any:
@@ -199,7 +208,7 @@ def encode_fingerprint(fp: Fingerprint, title: str, body: str) -> bytes:
     """``fp`` (computed from ``title`` and ``body``) as header bytes: about 4 bytes a word, 336 for the bands."""
     shingles = np.array(fp.ordered, dtype="<u4").tobytes()
     digests = fp.digests or b"".join(bytes.fromhex(band.partition(":")[2]) for band in fp.bands)
-    head = _HEADER.pack(_SCHEME_ID, text_digest(title, body), len(fp.shingles), len(fp.bands))
+    head = _HEADER.pack(_SCHEME_ID, text_digest(title, body), len(fp.ordered), len(fp.bands))
     return head + shingles + digests
 
 
@@ -222,4 +231,4 @@ def decode_fingerprint(data: bytes, title: str, body: str) -> Fingerprint | None
         return None  # not the distinct ascending values a header is written with
     ordered = tuple(values.tolist())
     digests = bytes(data[shingles_end:])
-    return Fingerprint(frozenset(ordered), _band_keys(digests), ordered, digests)
+    return Fingerprint(ordered, _band_keys(digests), digests)

@@ -31,9 +31,10 @@ lists keep their latest entries and lookup lists drop old ones at their limit, a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from streams.stages.dedup.config import DedupConfig
 from streams.stages.dedup.features import Bags
@@ -43,6 +44,9 @@ from streams.stages.dedup.storystep import StoryStep
 from streams.stages.record import Article
 
 __all__ = ["LIST_PREFIXES", "RECORD_PREFIXES", "DedupConfig", "DedupIndex", "Verdict"]
+
+T = TypeVar("T")
+Given: TypeAlias = T | Callable[[], T | None] | None  # what the parse stage sent, or a function that decodes it
 
 MAX_BAND_ENTRIES = 16  # candidates kept per band key: syndicated copies cluster, they don't pile up
 
@@ -63,6 +67,10 @@ class Verdict:
             "similarity": round(self.similarity, 4),
             "story": self.story,
         }
+
+
+def _given(value: Given[T]) -> T | None:
+    return value() if callable(value) else value
 
 
 def _origin_key(article: Article) -> str:
@@ -89,11 +97,16 @@ class DedupIndex(StoryStep):
     clock: float | None = None  # the latest fetch time of an article checked: the sweep's "now"
 
     def check(
-        self, article: Article, fp: Fingerprint | None = None, route: str | None = None, story_bags: Bags | None = None
+        self,
+        article: Article,
+        fp: Given[Fingerprint] = None,
+        route: str | None = None,
+        story_bags: Given[Bags] = None,
     ) -> Verdict:
         """The verdict for ``article``, remembering it for the articles that follow. ``fp`` and
-        ``story_bags`` are the article's fingerprint and story features when the parse stage sent them along
-        (made here otherwise); ``route``, the route name
+        ``story_bags`` are the article's fingerprint and story features when the parse stage sent them along,
+        or functions that decode them from what it sent, called only when needed (not for a redelivery or an
+        exact copy, nor the features for a near copy); made here when there are none. ``route``, the route name
         its report takes, counted in its story's summary. ``joined`` says afterwards whether the article
         started its story, joined it, or joined it as its first report in its language (None: not added to
         a story, as a duplicate or a redelivery)."""
@@ -133,7 +146,7 @@ class DedupIndex(StoryStep):
             self._seen.clear()
             self._write_lists()
 
-    def _check(self, article: Article, fp: Fingerprint | None, route: str | None, given: Bags | None) -> Verdict:
+    def _check(self, article: Article, sent: Given[Fingerprint], route: str | None, given: Given[Bags]) -> Verdict:
         now = _epoch(article.fetched_at)
         self.clock = now if self.clock is None else max(self.clock, now)
         origin = _origin_key(article)
@@ -145,7 +158,7 @@ class DedupIndex(StoryStep):
         if verdict is not None:  # an exact copy needs no fingerprint
             self._record(article, verdict, now, origin)
             return verdict
-        fp = fp or fingerprint(article.title, article.body)
+        fp = _given(sent) or fingerprint(article.title, article.body)
         best_id, best_sim, near = self._near(fp, article.id, now)
         if best_id is not None and near:
             verdict = Verdict(True, best_id, "near", best_sim, self._story_of(best_id, now))
@@ -154,7 +167,7 @@ class DedupIndex(StoryStep):
         family = (
             self._story_of(best_id, now) if best_id is not None and best_sim >= self.config.story_threshold else None
         )
-        features = self._vectors(article, given)
+        features = self._vectors(article, _given(given))
         published = _published(article)
         match, similar = self._match(features, published, now, family)
         copy = self._story_copy(features, fp, similar, now)
@@ -200,7 +213,7 @@ class DedupIndex(StoryStep):
                     continue
                 sim, contained = overlap(fp.shingles, stored["h"])
                 near = sim >= self.config.near_threshold or (
-                    min(len(fp.shingles), len(stored["h"])) >= self.config.min_shingles_for_containment
+                    min(len(fp.ordered), len(stored["h"])) >= self.config.min_shingles_for_containment
                     and contained >= self.config.containment_threshold
                 )
                 if (near, sim) > (best_near, best_sim):

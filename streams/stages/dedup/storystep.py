@@ -111,7 +111,7 @@ class StoryStep(IndexState):
         Band candidates find copies with most phrases in common; this finds the rewritten ones, among the
         reports that are already as similar as reports of one story."""
         c = self.config
-        if not article.word_slots or len(fp.shingles) < c.min_shingles_for_containment:
+        if not article.word_slots or len(fp.ordered) < c.min_shingles_for_containment:
             return None  # a short text (a feed's summary) shares its few words with any report of its story
         words = set(article.word_slots)
         best: tuple[float, float, str] | None = None
