@@ -4,7 +4,9 @@ For each article, in order:
 
 1. **Replay**: the same message delivered again (same id from the same raw topic, partition, offset and
    item) gets its recorded verdict again, never "duplicate of itself". The same article published again
-   (same id, another raw message) is a duplicate of the first copy: ``dup_of`` names that id.
+   (same id, another raw message) is a duplicate of the first copy: ``dup_of`` names that id. Verdicts last
+   as long as the records: a message delivered again once its records are past the time-to-live (they are
+   deleted when read, by any article, or swept) is checked again.
 2. **Exact**: the same canonical URL, or the same normalised content hash, as a stored article of another
    id. Ids come from provenance (URL, the source's own id, the source), not from the text, so the same
    text from two sources is two articles: the later one is a duplicate of the earlier, under its own id.

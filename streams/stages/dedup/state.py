@@ -134,6 +134,8 @@ class IndexState:
 
     def _keep_text(self, key: str, value: Any) -> None:
         self._drop_text(key)
+        if value is None:  # most are an article's own record, looked up for a verdict: kept, they push texts out
+            return
         self._texts[key] = value
         self._text_shingles += _shingles_of(value)
         while self._texts and (len(self._texts) > CACHED_TEXTS or self._text_shingles > CACHED_TEXT_SHINGLES):
