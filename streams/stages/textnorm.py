@@ -69,8 +69,8 @@ MAX_TOKENS = 100_000  # tokens remembered with their key (cleared when full): ab
 MAX_TOKEN_CHARS = 40  # a longer token is folded but not remembered
 _TOKENS: dict[str, str] = {}
 # The keys of the latest long texts folded (cleared when full): the stages of one article fold the same text
-# more than once (its body for the fingerprint and the story features, its title for the features and the
-# tags): about a third of the characters folded in the parse stage were folded a moment before.
+# more than once (its body for the fingerprint and for the story features): about a third of the characters
+# folded in the parse stage of the bench mix had been folded a moment before.
 RECENT_TEXTS = 16
 RECENT_MAX_CHARS = 50_000  # a longer text is folded but not remembered: at most about 6 MB held
 _RECENT: dict[str, str] = {}

@@ -134,7 +134,7 @@ class IndexState:
 
     def _keep_text(self, key: str, value: Any) -> None:
         self._drop_text(key)
-        if value is None:  # most are an article's own record, looked up for a verdict: kept, they push texts out
+        if value is None:  # missing (most often an article's own, looked up for a verdict): it would push texts out
             return
         self._texts[key] = value
         self._text_shingles += _shingles_of(value)
