@@ -94,12 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="leave the demo topics in place (they are unique per run)")
     sub.add_parser("config", help="print the settings in force")
     bench = sub.add_parser("bench", help="measure the stages' speed (offline stages need no broker)")
-    bench.add_argument("--stage", choices=["parse", "tag", "dedup", "pipeline", "scaleout", "all"], default="all")
+    bench.add_argument(
+        "--stage", choices=["parse", "tag", "dedup", "pipeline", "drain", "scaleout", "all"], default="all"
+    )
     bench.add_argument(
         "--articles",
         type=int,
         default=100_000,
-        help="articles of state for --stage dedup; raw messages for pipeline, scaleout",
+        help="articles of state for --stage dedup; raw messages for pipeline, drain, scaleout",
     )
     return parser
 
@@ -157,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from streams.stages.parsing.langid import set_accuracy
 
             set_accuracy(settings.langid_accuracy)  # as the worker does
-            if args.stage in ("pipeline", "scaleout"):
+            if args.stage in ("pipeline", "drain", "scaleout"):
                 return _bench_on_broker(settings, args.stage, args.articles if args.articles != 100_000 else 3000)
             for title, numbers in run_bench(args.stage, args.articles, cache_mb=settings.dedup_cache_mb).items():
                 print(title)
@@ -189,6 +191,11 @@ def _bench_on_broker(settings: Settings, stage: str, raw_messages: int) -> int:
 
         numbers = bench_scaleout(settings, n=raw_messages)
         print("one worker against two on the same backlog")
+    elif stage == "drain":
+        from streams.devtools.bench.pipeline import bench_drain
+
+        numbers = bench_drain(settings, n=raw_messages)
+        print("one drain of the backlog (one worker)")
     else:
         from streams.devtools.bench.pipeline import bench_pipeline
 
