@@ -192,7 +192,7 @@ def _bench_on_broker(settings: Settings, stage: str, raw_messages: int) -> int:
         numbers = bench_scaleout(settings, n=raw_messages)
         print("one worker against two on the same backlog")
     elif stage == "drain":
-        from streams.devtools.bench.pipeline import bench_drain
+        from streams.devtools.bench.drain import bench_drain
 
         numbers = bench_drain(settings, n=raw_messages)
         print("one drain of the backlog (one worker)")

@@ -70,7 +70,7 @@ def test_pipeline_bench_on_a_small_backlog(bootstrap: str, tmp_path: Path) -> No
 
 def test_one_drain_of_a_small_backlog(bootstrap: str, tmp_path: Path) -> None:
     """``bench --stage drain``: one drain, and the worker's CPU by stage, to compare versions drain for drain."""
-    from streams.devtools.bench.pipeline import bench_drain
+    from streams.devtools.bench.drain import bench_drain
 
     n = 30
     expected = expected_outputs((value, content_type) for _, value, content_type in bench_messages(n))

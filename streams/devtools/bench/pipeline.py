@@ -253,33 +253,6 @@ def _bare_faust(
     return _rate(done)
 
 
-def bench_drain(base: Settings, n: int = 3000, workdir: Path | None = None) -> dict[str, float]:
-    """One drain of the backlog (step 1 once) and where the worker's CPU went: ``bench --stage drain``, to
-    compare two versions of the code by running it from each checkout in turn, drain for drain (this
-    machine's speed drifts by more than most changes between runs minutes apart)."""
-    workdir = workdir or Path(".streams-data") / f"bench-{uuid.uuid4().hex[:6]}"
-    workdir.mkdir(parents=True, exist_ok=True)
-    messages = bench_messages(n)
-    expected = expected_outputs((value, content_type) for _, value, content_type in messages)
-    worker, numbers = _drain_backlog(_pipeline_settings(base, workdir), messages, expected, workdir / "drain.log")
-    try:
-        peak = _peak_rss_mb(worker.pid)
-    finally:
-        _stop(worker)
-    results: dict[str, float] = {"raw messages": n, "articles": expected, "articles/s": numbers["articles/s"]}
-    results["worker CPU busy (of 1 core)"] = numbers["cpu"]
-    results["worker CPU ms per article"] = 1000 * numbers["cpu"] / numbers["articles/s"]
-    worker_ms = numbers["cpu ms per raw message"]
-    stages = {k.removeprefix("stage cpu "): v for k, v in numbers.items() if k.startswith("stage cpu ")}
-    for stage in ("parse", "dedup", "route"):
-        results[f"in the worker: {stage} ms per raw message"] = stages.get(stage, 0.0)
-    results["in the worker: Kafka and Faust ms per raw message"] = max(worker_ms - sum(stages.values()), 0.0)
-    for kind in RECORD_KINDS:
-        results[f"records per raw message: {kind}"] = numbers[f"records {kind}"]
-    results["worker peak RSS MB"] = peak
-    return results
-
-
 def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Path | None = None) -> dict[str, float]:
     """The pipeline drained ``repeats`` times (median and range), latency, memory and the pass-throughs."""
     workdir = workdir or Path(".streams-data") / f"bench-{uuid.uuid4().hex[:6]}"
