@@ -129,10 +129,11 @@ class Fingerprint:
     def shingles(self) -> frozenset[int]:
         """The shingles as a set, made when first compared with a stored text's (most new articles have no
         candidate to be compared with: the set would cost them about 15 µs for nothing)."""
-        if self._shingles is None:
-            object.__setattr__(self, "_shingles", frozenset(self.ordered))
-        assert self._shingles is not None
-        return self._shingles
+        shingles = self._shingles
+        if shingles is None:
+            shingles = frozenset(self.ordered)
+            object.__setattr__(self, "_shingles", shingles)
+        return shingles
 
 
 def shingle_hashes(text: str) -> frozenset[int]:

@@ -181,7 +181,7 @@ class DedupIndex(StoryStep):
         verdict = Verdict(False, None, None, best_sim, story)
         self._remember(article, fp, now)
         # a new text's verdict is in its text's record (``_recorded``): one record fewer in the changelog
-        in_text = {"o": origin, "y": verdict.as_dict()["similarity"]}
+        in_text = {"o": origin, "y": round(best_sim, 4)}  # as ``Verdict.as_dict`` gives it
         self._join(article, features, story, published, now, route, list(fp.ordered), in_text)
         return verdict
 
