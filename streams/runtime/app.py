@@ -110,8 +110,8 @@ def _faust_app(settings: Settings) -> faust.App:
 
 
 def _dedup_index(app: faust.App, settings: Settings) -> tuple[DedupTable, DedupIndex]:
-    """The dedup table (changelogged) and the index over it; its candidate lists are not changelogged but
-    rebuilt from the table's records (``dedup_table``)."""
+    """The dedup table (changelogged) and the index over it; what follows from the records (stories, candidate
+    lists) is not changelogged but rebuilt from the table's records (``dedup_table``)."""
     state = DedupTable(
         app,
         name="dedup-state",
@@ -124,7 +124,7 @@ def _dedup_index(app: faust.App, settings: Settings) -> tuple[DedupTable, DedupI
     app.tables.add(state)
     config = DedupConfig(ttl_seconds=settings.dedup_ttl_seconds)
     index = DedupIndex(state, config, index=LocalLists(state))
-    state.reindex = lambda lists, key, record: DedupIndex(state, config, index=lists).reindex(key, record)
+    state.reindexer = lambda derived: DedupIndex(state, config, index=derived)
     return state, index
 
 

@@ -1,39 +1,46 @@
 """The dedup index's state in the worker: one Faust table whose changelog carries the records only.
 
-A Faust table sends a changelog record for every write. The index writes 2 records per new article (its text's
-shingles, story features and verdict; its story) and 1 per duplicate (its verdict), and besides them appends a new
-article to about 54 candidate lists (42 LSH bands, up to 12 story lookup keys), stores its URL and content keys and
-moves the word counts' generation on. Sent to the changelog, these would be 58 of a new article's 60 writes and
-most of its bytes (each list is rewritten whole), and the dedup stage spent its time producing them. They follow
-from the records, so here they are written to the table's local store only (``LocalLists``), and when Faust
-restores the table from its changelog (a new worker, another worker taking the partition over, a standby)
-``DedupTable`` rebuilds them from each restored record with ``DedupIndex.reindex``, in changelog order,
-that is, in the order the records were first written, and gives the store a new generation, so the index
-counts its words again. Reaching a partition's store outside an event uses
-private methods of Faust's stores: they are in ``streams.runtime.patches.stores``, with the Faust patches.
+A Faust table sends a changelog record for every write. The index writes 1 record per article (a new text's
+shingles, story features, vectors and verdict; a duplicate's verdict), and besides it appends a new article to
+about 54 candidate lists (42 LSH bands, up to 12 story lookup keys), rewrites its story's record (centroids,
+counts, a summary: about 5 KB), stores its URL and content keys and moves the word counts' generation on.
+Sent to the changelog, these would be 59 of a new article's 60 writes and most of its bytes (each list is
+rewritten whole), and the dedup stage spent its time producing them. They follow from the records, so here
+they are written to the table's local store only (``LocalLists``), and when Faust restores the table from its
+changelog (a new worker, another worker taking the partition over, a standby) ``DedupTable`` rebuilds them
+from each restored record with ``DedupIndex.reindex``, in changelog order, that is, in the order the records
+were first written, and gives the store a new generation, so the index counts its words again. Reaching a
+partition's store outside an event uses private methods of Faust's stores: they are in
+``streams.runtime.patches.stores``, with the Faust patches.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 import faust
 
 from streams.runtime.patches.stores import PartitionStore, decode_key, decode_value
-from streams.stages.dedup.index import LIST_PREFIXES, RECORD_PREFIXES
+from streams.stages.dedup.index import DERIVED_PREFIXES, RECORD_PREFIXES
 from streams.stages.dedup.state import GENERATION_KEY, new_generation
 
 __all__ = ["CHANGELOG_RETENTION_TTLS", "DedupTable", "LocalLists", "changelog_configs"]
 
 log = logging.getLogger(__name__)
 
-Reindex = Callable[[MutableMapping[str, Any], str, Any], None]  # (lists of that partition, key, record)
+
+class Reindexer(Protocol):
+    def reindex(self, key: str, value: Any) -> None: ...
+
+
+# for the derived entries of one partition's store: what adds a restored record to them (a ``DedupIndex``)
+ReindexerFor = Callable[[MutableMapping[str, Any]], Reindexer]
 
 
 class LocalLists(MutableMapping[str, Any]):
-    """The candidate lists, read and written in the table's local store: no changelog record for them.
+    """The candidate lists and the stories, read and written in the table's local store: no changelog record.
 
     Reads and writes go to the store of the partition of the event being processed, as the table's own do,
     straight to that partition's database (``PartitionStore``): a new article reads and writes about 54 lists,
@@ -78,7 +85,7 @@ class LocalLists(MutableMapping[str, Any]):
             partition.set_many(items)
 
     def __iter__(self) -> Iterator[str]:
-        return (key for key in self._table.data if isinstance(key, str) and key[:2] in LIST_PREFIXES)
+        return (key for key in self._table.data if isinstance(key, str) and key[:2] in DERIVED_PREFIXES)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -106,25 +113,27 @@ def changelog_configs(ttl_seconds: float) -> dict[str, str]:
 class DedupTable(faust.Table[str, Any]):
     """A table that rebuilds the candidate lists from the records it restores from its changelog."""
 
-    reindex: Reindex | None = None  # set by the app: DedupIndex.reindex over the lists given
+    reindexer: ReindexerFor | None = None  # set by the app: a DedupIndex over the derived entries given
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
         events = list(batch)
         # the lists first: Faust records the batch's offsets as restored when it writes the records, so a
         # worker killed in between must find the lists already there (rebuilding never reads the records)
-        if self.reindex is not None:
+        if self.reindexer is not None:
             events = self._rebuild_lists(events)
         super().apply_changelog_batch(events)
 
     def _rebuild_lists(self, events: list[Any]) -> list[Any]:
-        """Rebuild the lists from the batch's records; return the events Faust still has to apply.
+        """Rebuild what follows from the batch's records; return the events Faust still has to apply.
 
-        A changelog written before the lists left it holds list records too: they are applied here, in
-        their place among the records, so that a list is what it was, plus what the records after it add.
+        A changelog written before the lists (or the stories) left it holds such records too: they are
+        applied here, in their place among the records, so that a list or a story is what it was, plus what
+        the records after it add.
         """
-        assert self.reindex is not None
+        assert self.reindexer is not None
         store = self.data
         views: dict[int, PartitionStore] = {}
+        indexes: dict[int, Reindexer] = {}  # one per partition and batch: making an index costs more than a record
         rest = []
         for event in events:
             message = event.message
@@ -132,21 +141,22 @@ class DedupTable(faust.Table[str, Any]):
                 key = decode_key(store, message.key) if message.key is not None else None
                 if key == GENERATION_KEY:  # an old changelog's generation: the store's own is set below
                     continue
-                if not isinstance(key, str) or key[:2] not in (*RECORD_PREFIXES, *LIST_PREFIXES):
+                if not isinstance(key, str) or key[:2] not in (*RECORD_PREFIXES, *DERIVED_PREFIXES):
                     rest.append(event)
                     continue
                 view = views.get(message.partition)
                 if view is None:
                     view = views[message.partition] = PartitionStore(store, message.partition)
+                    indexes[message.partition] = self.reindexer(view)
                 value = decode_value(store, message.value) if message.value is not None else None
-                if key[:2] in LIST_PREFIXES:  # an old changelog's list record
+                if key[:2] in DERIVED_PREFIXES:  # an old changelog's list or story record
                     if value is None:
                         view.pop(key, None)
                     else:
                         view[key] = value
                     continue
                 rest.append(event)
-                self.reindex(view, key, value)
+                indexes[message.partition].reindex(key, value)
             except Exception:  # one unreadable record must not stop the recovery of all the others
                 if not rest or rest[-1] is not event:
                     rest.append(event)  # Faust applies it as it would have

@@ -1,9 +1,12 @@
 """The stories topic on the real broker: three reports of one meeting (two languages) and an unrelated article
-through a worker give one story of three reports and one of its own, and the ``stories`` command prints them."""
+through a worker give one story of three reports and one of its own, and the ``stories`` command prints them.
+The first report's worker stops before the others arrive: a worker with an empty local store rebuilds the
+story from the dedup changelog's records, and the later reports join it."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import orjson
 from rich.console import Console
@@ -52,17 +55,28 @@ def _id(payload: dict[str, str]) -> str:
 
 
 def test_stories_topic_holds_the_story_of_three_reports_and_the_command_prints_it(
-    bootstrap: str, worker_env: dict[str, str], start_worker
+    bootstrap: str, worker_env: dict[str, str], start_worker, tmp_path: Path
 ) -> None:
     settings = Settings.from_env(worker_env)
-    worker = start_worker()
-    worker.wait_ready()
+    first = start_worker()
+    first.wait_ready()
     meeting_ids = {_id(p) for p in MEETING}
     unrelated_id = _id(UNRELATED)
-    asyncio.run(produce(bootstrap, settings.topics.raw, [(b"s", orjson.dumps(p), JSON) for p in [*MEETING, UNRELATED]]))
 
     def stories_of(records: list[Record]) -> dict[str, dict]:
         return latest_stories((r.key, r.value) for r in records)
+
+    asyncio.run(
+        produce(bootstrap, settings.topics.raw, [(b"s", orjson.dumps(p), JSON) for p in (MEETING[0], UNRELATED)])
+    )
+    started = asyncio.run(
+        read_until(bootstrap, [settings.topics.stories], lambda rs: len(stories_of(rs)) == 2, timeout=120)
+    )
+    assert sorted(stories_of(started)) == sorted([_id(MEETING[0]), unrelated_id]), first.log_tail()
+    assert first.stop() == 0
+    worker = start_worker({**worker_env, "STREAMS_DATA_DIR": str(tmp_path / "fresh-state")}, name="worker-2")
+    worker.wait_ready()
+    asyncio.run(produce(bootstrap, settings.topics.raw, [(b"s", orjson.dumps(p), JSON) for p in MEETING[1:]]))
 
     def complete(records: list[Record]) -> bool:
         stories = stories_of(records)

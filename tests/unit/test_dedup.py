@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
 
-from streams.stages.dedup.index import LIST_PREFIXES, DedupConfig, DedupIndex
+from streams.stages.dedup.index import DERIVED_PREFIXES, DedupConfig, DedupIndex
 from streams.stages.dedup.state import GENERATION_KEY
 from streams.stages.dedup.termstats import SHARED, SLOTS, feature_slots
 from streams.stages.parsing import RawMeta, parse_payload
@@ -210,9 +211,11 @@ class _Batched(dict):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__()
         self.calls = {"get": 0, "set": 0, "get_many": 0, "set_many": 0}
+        self.got: Counter[str] = Counter()  # keys read one at a time, by prefix
 
     def get(self, key: str, default: object = None) -> object:
         self.calls["get"] += 1
+        self.got[key[:2]] += 1
         return super().get(key, default)
 
     def __setitem__(self, key: str, value: object) -> None:
@@ -245,7 +248,9 @@ def test_lists_are_read_and_written_in_batches_with_the_same_verdicts() -> None:
     assert dict(batched) == plain
     assert batched.calls["set"] == 0  # every list write went through set_many
     assert batched.calls["set_many"] == 2  # one per article added (the copy is not listed)
-    assert batched.calls["get"] < batched.calls["get_many"] * 2  # the band lists were read together
+    # in one call each: an article's band lists (3 articles), a new one's lookup lists (2 new articles)
+    assert batched.calls["get_many"] == 5
+    assert batched.got["b:"] == batched.got["x:"] == 0
 
 
 def test_dedup_state_memory_is_bounded_in_the_worker_and_offline() -> None:
@@ -351,8 +356,9 @@ def test_arabic_and_english_reports_of_one_event_share_a_story() -> None:
 
 
 def test_candidate_lists_kept_apart_are_rebuilt_from_the_records() -> None:
-    """The worker keeps the band and story lists out of the changelog: a store restored from the records alone,
-    with ``reindex``, gives the same lists and so the same verdicts as the store that wrote them."""
+    """The worker keeps the band and story lists and the stories out of the changelog: a store restored from the
+    records alone, with ``reindex``, gives the same lists and stories and so the same verdicts as the store that
+    wrote them."""
     articles = [article for article, _ in parsed_bench_mix(60, seed=11)]
     together: dict[str, object] = {}
     records: dict[str, object] = {}
@@ -360,9 +366,9 @@ def test_candidate_lists_kept_apart_are_rebuilt_from_the_records() -> None:
     one, apart = DedupIndex(together), DedupIndex(records, index=lists)
     first, later = articles[: len(articles) // 2], articles[len(articles) // 2 :]
     assert [one.check(a) for a in first] == [apart.check(a) for a in first]
-    assert not any(key[:2] in LIST_PREFIXES for key in records)
-    assert {k: v for k, v in together.items() if k[:2] in LIST_PREFIXES} == without_generation(lists)
-    assert {key[:2] for key in records} == {"a:", "v:", "k:"}  # the URL and content keys are lists too
+    assert not any(key[:2] in DERIVED_PREFIXES for key in records)
+    assert {k: v for k, v in together.items() if k[:2] in DERIVED_PREFIXES} == without_generation(lists)
+    assert {key[:2] for key in records} == {"a:", "v:"}  # the stories, URL and content keys are derived too
 
     rebuilt: dict[str, object] = {}
     restored = DedupIndex(dict(records), index=rebuilt)
@@ -403,7 +409,7 @@ def test_dedup_table_rebuilds_lists_from_a_restored_changelog_batch() -> None:
 
     app = faust.App("test-dedup-table", store="memory://", autodiscover=False)
     table = DedupTable(app, name="dedup-state", default=None, beacon=app.tables.beacon, partitions=1)
-    table.reindex = lambda lists, key, record: DedupIndex({}, index=lists).reindex(key, record)
+    table.reindexer = lambda derived: DedupIndex({}, index=derived)
     records: dict[str, object] = {}
     lists: dict[str, object] = {}
     index = DedupIndex(records, index=lists)

@@ -256,3 +256,58 @@ def test_stories_kept_in_memory_are_read_again_when_the_state_changed_elsewhere(
     assert second.check(reports[1]).story == story
     assert first.check(reports[2]).story == story
     assert store[f"k:{story}"]["n"] == 3  # type: ignore[index]  # not 2: the first index read the story again
+
+
+def test_stories_are_rebuilt_from_the_texts_records_and_on_an_earlier_versions_story_records() -> None:
+    """A story's record is not a record of the changelog: ``reindex`` rebuilds it from its reports' text
+    records, in the order written, as the check made it. A changelog of the version that sent the stories
+    (story records; text records without what a story takes from them) restores them in their place, and
+    the reports after them add to them."""
+    from types import SimpleNamespace
+
+    import faust
+
+    from streams.runtime.dedup_table import DedupTable
+
+    texts = (
+        "Envoy Pedersen opened talks with the Alouk water board in Qamishli on Monday about donor-funded repairs.",
+        "In Qamishli the Alouk water board met Pedersen, the envoy, to agree the repairs that donors will pay for.",
+        "Pedersen and the Alouk board in Qamishli signed the repair plan on Monday; donors pay for new pumps.",
+    )
+    reports = [
+        tagged(f"Pedersen and the Alouk water board ({n})", text, DAY.format(f"0{n + 1}"), n)
+        for n, text in enumerate(texts)
+    ]
+    records: dict[str, object] = {}
+    derived: dict[str, object] = {}
+    index = DedupIndex(records, index=derived)
+    story = index.check(reports[0]).story
+    first_story = orjson.loads(orjson.dumps(derived[f"k:{story}"]))  # as the earlier version sent it
+    assert [index.check(r).story for r in reports[1:]] == [story, story]
+    assert not any(key.startswith("k:") for key in records)
+    live = derived[f"k:{story}"]
+    assert live["n"] == 3  # type: ignore[index]
+    assert live["i"] == [r.id for r in reports]  # type: ignore[index]
+
+    rebuilt: dict[str, object] = {}
+    restored = DedupIndex(dict(records), index=rebuilt)
+    for key, value in records.items():
+        restored.reindex(key, value)
+    assert rebuilt[f"k:{story}"] == live
+
+    app = faust.App("test-dedup-stories", store="memory://", autodiscover=False)
+    table = DedupTable(app, name="dedup-state", default=None, beacon=app.tables.beacon, partitions=1)
+    table.reindexer = lambda derived: DedupIndex({}, index=derived)
+    first = f"v:{reports[0].id}"
+    earlier = {k: v for k, v in records[first].items() if k not in ("w", "s", "T", "O", "U", "r")}  # type: ignore[attr-defined]
+    changelog = [(first, earlier), (f"k:{story}", first_story)]
+    changelog += [(key, value) for key, value in records.items() if key != first]
+    events = []
+    for offset, (key, value) in enumerate(changelog):
+        message = SimpleNamespace(
+            key=orjson.dumps(key), value=orjson.dumps(value), partition=0, offset=offset, topic="changelog"
+        )
+        message.tp = SimpleNamespace(topic="changelog", partition=0)
+        events.append(SimpleNamespace(message=message, key=key, value=value))
+    table.apply_changelog_batch(events)
+    assert table.data[f"k:{story}"] == live

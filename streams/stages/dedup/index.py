@@ -16,19 +16,20 @@ For each article, in order:
    ids and numbers in any language, publication times), or starts its own; a candidate too different to be a
    copy but clearly of the same text family gives its story.
 
-State keys: ``a:<id>`` a duplicate's verdict, ``v:<id>`` a new article's text record (its shingles, its story
-features: language, count slots, lookup keys, story; its exact keys, time; its verdict: the raw message it came
-from and its similarity) and ``k:<story>`` the story (centroids, times, counts, a summary): the **records**, two
-per new article, one per duplicate (an earlier version wrote an ``a:`` record for every article, and before that
-kept the shingles apart, in ``s:<id>``: both are still read). From them follow the **lists**: ``b:<band>``
-(articles with that LSH band key, from the shingles), ``x:<key>`` (stories under a lookup key), 42 and about 12 per
-article, and ``u:<hash>`` and ``c:<hash>`` (the article with that canonical URL or content); and the word counts
-(``termstats``, in memory) with their generation (``z:terms``). The lists may live in a mapping of their own
-(``index``): the worker keeps them in the table's local store only, so its changelog carries the records alone, and
-``reindex`` rebuilds the lists from records restored from the changelog. Entries older than the time-to-live (by
-the articles' own fetch time, so replays get the same answers) are ignored; records are deleted when touched, band
-lists keep their latest entries and lookup lists drop old ones at their limit, and a sweep (``IndexState.sweep``,
-``expiry``) deletes what no article touches.
+State keys: ``a:<id>`` a duplicate's verdict and ``v:<id>`` a new article's text record (its shingles, its story
+features: language, count slots, lookup keys, story; its weighed vectors, title, outlet, URL and route, which its
+story takes; its exact keys, time; its verdict: the raw message it came from and its similarity): the
+**records**, one per article (earlier versions wrote an ``a:`` record for every article and kept the story as a
+record, and before that kept the shingles apart, in ``s:<id>``: all are still read). From them follow, in the
+order they were written, the **stories** ``k:<story>`` (centroids, times, counts, a summary) and the **lists**:
+``b:<band>`` (articles with that LSH band key, from the shingles), ``x:<key>`` (stories under a lookup key), 42 and
+about 12 per article, and ``u:<hash>`` and ``c:<hash>`` (the article with that canonical URL or content); and the
+word counts (``termstats``, in memory) with their generation (``z:terms``). What is derived may live in a mapping
+of its own (``index``): the worker keeps it in the table's local store only, so its changelog carries the records
+alone, and ``reindex`` rebuilds it from records restored from the changelog. Entries older than the time-to-live
+(by the articles' own fetch time, so replays get the same answers) are ignored; records are deleted when touched,
+band lists keep their latest entries and lookup lists drop old ones at their limit, and a sweep
+(``IndexState.sweep``, ``expiry``) deletes what no article touches.
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ from typing import Any, TypeAlias, TypeVar
 from streams.stages.dedup.config import DedupConfig
 from streams.stages.dedup.features import Bags
 from streams.stages.dedup.fingerprint import Fingerprint, band_keys, fingerprint, overlap
-from streams.stages.dedup.state import LIST_PREFIXES, RECORD_PREFIXES
+from streams.stages.dedup.state import DERIVED_PREFIXES, RECORD_PREFIXES
 from streams.stages.dedup.storystep import StoryStep
 from streams.stages.record import Article
 
-__all__ = ["LIST_PREFIXES", "RECORD_PREFIXES", "DedupConfig", "DedupIndex", "Verdict"]
+__all__ = ["DERIVED_PREFIXES", "RECORD_PREFIXES", "DedupConfig", "DedupIndex", "Verdict"]
 
 T = TypeVar("T")
 Given: TypeAlias = T | Callable[[], T | None] | None  # what the parse stage sent, or a function that decodes it
@@ -126,8 +127,8 @@ class DedupIndex(StoryStep):
 
     def reindex(self, key: str, value: Any) -> None:
         """Add the article of one stored record (``v:``, or an earlier version's ``s:``) to the candidate lists
-        it belongs in, as ``check`` did when it stored the record: rebuilds the lists from records restored
-        elsewhere."""
+        it belongs in and to its story, as ``check`` did when it stored the record: rebuilds what is derived
+        from the records restored elsewhere, given them in the order they were written."""
         if not value or key[:2] not in RECORD_PREFIXES:
             return
         self._seen.clear()
@@ -144,6 +145,8 @@ class DedupIndex(StoryStep):
                     self._list_under_band(band, key[2:], value.get("t", 0.0))
             if key[:2] == "v:":
                 self._post(value)
+                if "w" in value:  # its story, as ``_join`` added it (an earlier version's story was a record)
+                    self._add_to_story(key[2:], value)
         finally:
             self._seen.clear()
             self._write_lists()

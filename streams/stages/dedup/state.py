@@ -1,11 +1,12 @@
 """The dedup index's access to its state: records and lists read once per check, time-to-live, word counts.
 
-Records (verdicts, shingles, article features, stories) go to ``state``; what follows from them goes to
-``index``, which may be another mapping (the worker keeps it out of the changelog and rebuilds it from the
-records): the candidate lists and exact keys (prefixes ``LIST_PREFIXES``) and the generation of the word
-counts (``GENERATION_KEY``). The word counts (``termstats``) are counted again from the ``v:`` records
-whenever the generation stored there is not the one they were counted for; whoever restores records into the
-state without this index (the worker's table, from its changelog) changes it (``new_generation``).
+Records (verdicts; texts: shingles, article features and vectors) go to ``state``; what follows from them
+goes to ``index``, which may be another mapping (the worker keeps it out of the changelog and rebuilds it from
+the records): the stories, the candidate lists and exact keys (prefixes ``DERIVED_PREFIXES``) and the
+generation of the word counts (``GENERATION_KEY``). The word counts (``termstats``) are counted again from the
+``v:`` records whenever the generation stored there is not the one they were counted for; whoever restores
+records into the state without this index (the worker's table, from its changelog) changes it
+(``new_generation``).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from streams.stages.dedup.config import DedupConfig
 from streams.stages.dedup.expiry import expire
 from streams.stages.dedup.termstats import TermStats
 
-__all__ = ["GENERATION_KEY", "LIST_PREFIXES", "RECORD_PREFIXES", "IndexState", "new_generation"]
+__all__ = ["DERIVED_PREFIXES", "GENERATION_KEY", "RECORD_PREFIXES", "IndexState", "new_generation"]
 
 # derived from the records, never needed in a changelog: LSH band lists, story lookup lists, the URL and
-# content keys of the stored texts (``e:``: an older version's lists)
-LIST_PREFIXES = ("b:", "x:", "e:", "u:", "c:")
+# content keys of the stored texts, the stories (``e:``: an older version's lists)
+DERIVED_PREFIXES = ("b:", "x:", "e:", "u:", "c:", "k:")
 RECORD_PREFIXES = ("s:", "v:")  # the records the lists are rebuilt from (``s:``: an earlier version's shingles)
 GENERATION_KEY = "z:terms"  # in ``index`` too: a count of changes, local to the store
 # Stories and their lookup lists are read again and again while their event is in the news: the latest ones
@@ -40,6 +41,7 @@ CACHED_RECORDS = 3_000
 # 1,000 records of the development set's texts hold about 8 MB, of the bench mix's 10 MB; long pages fill
 # the bound with fewer.
 TEXT_PREFIX = "v:"
+TEXT_VECTORS = ("w", "s")  # a text's weighed vectors: read to rebuild its story only, not kept decoded
 CACHED_TEXTS = 1_000
 CACHED_TEXT_SHINGLES = 250_000
 
@@ -74,7 +76,7 @@ class IndexState:
             cache.move_to_end(key)
             value = self._seen[key] = cache[key]
             return value
-        value = self._seen[key] = (self.index if key[:2] in LIST_PREFIXES else self.state).get(key)
+        value = self._seen[key] = (self.index if key[:2] in DERIVED_PREFIXES else self.state).get(key)
         if cache is not None:
             self._keep(key, value)
         return value
@@ -100,11 +102,11 @@ class IndexState:
                 self._keep(key, value)
 
     def _delete(self, key: str) -> None:
-        del (self.index if key[:2] in LIST_PREFIXES else self.state)[key]
+        del (self.index if key[:2] in DERIVED_PREFIXES else self.state)[key]
 
     def _set(self, key: str, value: Any) -> None:
         self._seen[key] = value
-        if key[:2] in LIST_PREFIXES:
+        if key[:2] in DERIVED_PREFIXES:
             self._pending[key] = value
         else:
             self.state[key] = value
@@ -136,6 +138,8 @@ class IndexState:
         self._drop_text(key)
         if value is None:  # missing (most often an article's own, looked up for a verdict): it would push texts out
             return
+        if TEXT_VECTORS[0] in value:
+            value = {name: field for name, field in value.items() if name not in TEXT_VECTORS}
         self._texts[key] = value
         self._text_shingles += _shingles_of(value)
         while self._texts and (len(self._texts) > CACHED_TEXTS or self._text_shingles > CACHED_TEXT_SHINGLES):
@@ -217,7 +221,7 @@ class IndexState:
                     counted = True
                 with contextlib.suppress(KeyError, TypeError, ValueError):  # a malformed record was never counted
                     self.stats.add(value["l"], value["d"], value["e"], sign=-1)
-            target = store if store is not None else self.index if key[:2] in LIST_PREFIXES else self.state
+            target = store if store is not None else self.index if key[:2] in DERIVED_PREFIXES else self.state
             if action == "delete":
                 with contextlib.suppress(KeyError):
                     del target[key]

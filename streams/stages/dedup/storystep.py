@@ -36,7 +36,7 @@ class StoryStep(IndexState):
     def story_record(self, story: str) -> dict[str, Any] | None:
         """The stored record of ``story`` (``summary.story_summary`` makes it readable), if any."""
         key = f"k:{story}"
-        record = self._cache.get(key) or self.state.get(key)  # the check before it has just read or written it
+        record = self._cache.get(key) or self.index.get(key)  # the check before it has just read or written it
         return dict(record) if record else None
 
     def _vectors(self, article: Article, given: Bags | None = None) -> ArticleVectors:
@@ -145,13 +145,47 @@ class StoryStep(IndexState):
         shingles: list[int] | None = None,
         recorded: dict[str, Any] | None = None,
     ) -> None:
-        """Add the article to its story (or start it), store its record (features and ``shingles``, sorted,
-        and what ``recorded`` adds: its verdict) and list it under its keys."""
+        """Store the article's text record (its features, its vectors and ``shingles``, sorted, and what
+        ``recorded`` adds: its verdict), add it to its story (or start it) and list it under its keys."""
+        value = {
+            "l": features.lang,
+            "d": features.word_slots,
+            "e": features.shared_slots,
+            "x": features.keys,
+            "k": story,
+            "p": published,
+            "t": now,
+            # its URL and content keys, which are not sent to the changelog: rebuilt from here (``reindex``)
+            "u": article.fingerprints.get("url") or None,
+            "c": article.fingerprints.get("content") or None,
+            # what its story takes from it (``_add_to_story``), as the story is rebuilt from here too
+            "w": _rounded(features.words),
+            "s": _rounded(features.shared),
+            "T": article.title,
+            "O": article.source.domain or article.source.name or None,
+            "U": article.url,
+            "r": route or None,
+        }
+        if shingles:
+            value["h"] = shingles  # what a copy's text is compared with
+        if recorded:
+            value.update(recorded)
+        self._add_to_story(article.id, value)
+        self._set(f"v:{article.id}", value)
+        self.stats.add(features.lang, features.word_slots, features.shared_slots)
+        self._bump_generation()
+        self._post(value)
+
+    def _add_to_story(self, article_id: str, text: dict[str, Any]) -> None:
+        """Add a text's record (``v:``) to its story's (``k:``), or start the story: a function of the two
+        records alone, so the stories are rebuilt from the texts' records in the order they were written
+        (``reindex``) as they were made, and the story's record is not sent to the changelog."""
+        story, now, lang, published = text["k"], text["t"], text["l"], text["p"]
         existing = self._fresh(f"k:{story}", now)
         if existing is None:
             self.joined = "started"
         else:
-            self.joined = "joined" if features.lang in existing.get("L", {}) else "cross_language"
+            self.joined = "joined" if lang in existing.get("L", {}) else "cross_language"
         record = (
             dict(existing)
             if existing
@@ -164,7 +198,7 @@ class StoryStep(IndexState):
                 "l": None,
                 "n": 0,
                 "L": {},
-                "h": article.title,
+                "h": text.get("T"),
                 "o": [],
                 "i": [],
                 "u": [],
@@ -172,51 +206,29 @@ class StoryStep(IndexState):
                 "s": now,
             }
         )
-        lang = features.lang
-        if features.words:
-            record["w"][lang], record["wn"][lang] = merge_centroid(
-                record["w"].get(lang, {}), features.words, STORY_WORDS
-            )
-        if features.shared:
-            record["e"], record["en"] = merge_centroid(record["e"], features.shared, STORY_SHARED)
+        if text.get("w"):
+            record["w"][lang], record["wn"][lang] = merge_centroid(record["w"].get(lang, {}), text["w"], STORY_WORDS)
+        if text.get("s"):
+            record["e"], record["en"] = merge_centroid(record["e"], text["s"], STORY_SHARED)
         if published is not None:
             record["f"] = published if record["f"] is None else min(record["f"], published)
             record["l"] = published if record["l"] is None else max(record["l"], published)
         record["n"] += 1
+        route = text.get("r")
         if route:
             routes = record.setdefault("r", {})
             routes[route] = routes.get(route, 0) + 1
         record["L"][lang] = record["L"].get(lang, 0) + 1
-        outlet = article.source.domain or article.source.name
+        outlet = text.get("O")
         if outlet and outlet not in record["o"] and len(record["o"]) < SUMMARY_OUTLETS:
             record["o"].append(outlet)
         if len(record["i"]) < SUMMARY_MEMBERS:
-            record["i"].append(article.id)
-            record["u"].append(article.url)
+            record["i"].append(article_id)
+            record["u"].append(text.get("U"))
         recent = record.setdefault("m", {}).setdefault(lang, [])
-        recent[:] = [*recent, article.id][-COPY_MEMBERS:]
+        recent[:] = [*recent, article_id][-COPY_MEMBERS:]
         record["t"] = now
         self._set(f"k:{story}", record)
-        value = {
-            "l": lang,
-            "d": features.word_slots,
-            "e": features.shared_slots,
-            "x": features.keys,
-            "k": story,
-            "p": published,
-            "t": now,
-            # its URL and content keys, which are not sent to the changelog: rebuilt from here (``reindex``)
-            "u": article.fingerprints.get("url") or None,
-            "c": article.fingerprints.get("content") or None,
-        }
-        if shingles:
-            value["h"] = shingles  # what a copy's text is compared with
-        if recorded:
-            value.update(recorded)
-        self._set(f"v:{article.id}", value)
-        self.stats.add(lang, features.word_slots, features.shared_slots)
-        self._bump_generation()
-        self._post(value)
 
     def _postings(self, key: str) -> dict[str, list[Any]]:
         """The stories listed under a lookup key, each with its time and publication time; none for a key
@@ -250,3 +262,9 @@ class StoryStep(IndexState):
                     self._set(key, {"common": now})
                     continue
             self._set(key, {"s": postings})
+
+
+def _rounded(vector: dict[str, float]) -> dict[str, float]:
+    """A vector as its story's record adds it up: to 4 decimals (``merge_centroid``); a text's record is 20%
+    smaller for it."""
+    return {feature: round(weight, 4) for feature, weight in vector.items()}
