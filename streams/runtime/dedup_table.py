@@ -111,14 +111,15 @@ def changelog_configs(ttl_seconds: float) -> dict[str, str]:
 
 
 class DedupTable(faust.Table[str, Any]):
-    """A table that rebuilds the candidate lists from the records it restores from its changelog."""
+    """A table that rebuilds the stories and the candidate lists from the records it restores from its
+    changelog."""
 
     reindexer: ReindexerFor | None = None  # set by the app: a DedupIndex over the derived entries given
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
         events = list(batch)
-        # the lists first: Faust records the batch's offsets as restored when it writes the records, so a
-        # worker killed in between must find the lists already there (rebuilding never reads the records)
+        # what is derived first: Faust records the batch's offsets as restored when it writes the records, so
+        # a worker killed in between must find it already there (rebuilding never reads the records)
         if self.reindexer is not None:
             events = self._rebuild_lists(events)
         super().apply_changelog_batch(events)

@@ -26,7 +26,7 @@ __all__ = ["DERIVED_PREFIXES", "GENERATION_KEY", "RECORD_PREFIXES", "IndexState"
 # derived from the records, never needed in a changelog: LSH band lists, story lookup lists, the URL and
 # content keys of the stored texts, the stories (``e:``: an older version's lists)
 DERIVED_PREFIXES = ("b:", "x:", "e:", "u:", "c:", "k:")
-RECORD_PREFIXES = ("s:", "v:")  # the records the lists are rebuilt from (``s:``: an earlier version's shingles)
+RECORD_PREFIXES = ("s:", "v:")  # the records all that is derived comes from (``s:``: an earlier version's shingles)
 GENERATION_KEY = "z:terms"  # in ``index`` too: a count of changes, local to the store
 # Stories and their lookup lists are read again and again while their event is in the news: the latest ones
 # read are kept decoded in memory (their writes go through), as long as the records they came from are the
@@ -138,7 +138,7 @@ class IndexState:
         self._drop_text(key)
         if value is None:  # missing (most often an article's own, looked up for a verdict): it would push texts out
             return
-        if TEXT_VECTORS[0] in value:
+        if any(name in value for name in TEXT_VECTORS):
             value = {name: field for name, field in value.items() if name not in TEXT_VECTORS}
         self._texts[key] = value
         self._text_shingles += _shingles_of(value)
