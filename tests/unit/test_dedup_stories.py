@@ -312,3 +312,13 @@ def test_stories_are_rebuilt_from_the_texts_records_and_on_an_earlier_versions_s
         events.append(SimpleNamespace(message=message, key=key, value=value))
     table.apply_changelog_batch(events)
     assert table.data[f"k:{story}"] == live
+
+
+def test_a_texts_vectors_are_kept_to_the_decimals_its_story_adds_them_up_to() -> None:
+    from streams.stages.dedup.stories import merge_centroid, rounded
+
+    words = {f"w{i}": 1 / (i + 3) for i in range(40)}  # in numpy
+    assert rounded(words) == {f: round(w, 4) for f, w in words.items()}
+    assert list(rounded(words)) == list(words)
+    assert rounded({"a": 0.123456, "b": 0.5}) == {"a": 0.1235, "b": 0.5}
+    assert merge_centroid({}, rounded(words), 120)[0] == rounded(words)  # a story of one report: its vector

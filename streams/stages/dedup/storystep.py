@@ -14,6 +14,7 @@ from streams.stages.dedup.stories import (
     ArticleVectors,
     StoryMatch,
     merge_centroid,
+    rounded,
     score_story,
     time_factor,
     vectors,
@@ -159,8 +160,8 @@ class StoryStep(IndexState):
             "u": article.fingerprints.get("url") or None,
             "c": article.fingerprints.get("content") or None,
             # what its story takes from it (``_add_to_story``), as the story is rebuilt from here too
-            "w": _rounded(features.words),
-            "s": _rounded(features.shared),
+            "w": rounded(features.words),
+            "s": rounded(features.shared),
             "T": article.title,
             "O": article.source.domain or article.source.name or None,
             "U": article.url,
@@ -262,9 +263,3 @@ class StoryStep(IndexState):
                     self._set(key, {"common": now})
                     continue
             self._set(key, {"s": postings})
-
-
-def _rounded(vector: dict[str, float]) -> dict[str, float]:
-    """A vector as its story's record adds it up: to 4 decimals (``merge_centroid``); a text's record is 20%
-    smaller for it."""
-    return {feature: round(weight, 4) for feature, weight in vector.items()}
