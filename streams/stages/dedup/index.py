@@ -34,7 +34,7 @@ band lists keep their latest entries and lookup lists drop old ones at their lim
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias, TypeVar
@@ -141,8 +141,7 @@ class DedupIndex(StoryStep):
             if value.get("h"):  # its bands, as ``_remember`` listed them
                 bands = band_keys(value["h"])
                 self._read_lists([f"b:{band}" for band in bands])
-                for band in bands:
-                    self._list_under_band(band, key[2:], value.get("t", 0.0))
+                self._list_under_bands(bands, key[2:], value.get("t", 0.0))
             if key[:2] == "v:":
                 self._post(value)
                 if "w" in value:  # its story, as ``_join`` added it (an earlier version's story was a record)
@@ -255,12 +254,15 @@ class DedupIndex(StoryStep):
             key = article.fingerprints.get(kind)
             if key:
                 self._set(f"{kind[0]}:{key}", {"id": article.id, "t": now})
-        for band in fp.bands:
-            self._list_under_band(band, article.id, now)
+        self._list_under_bands(fp.bands, article.id, now)
 
-    def _list_under_band(self, band: str, article_id: str, stamp: float) -> None:
-        """List an article under one LSH band key: the latest ``MAX_BAND_ENTRIES`` articles, each once. Entries
-        past the time-to-live stay until newer ones push them out: they are skipped where read."""
-        key = f"b:{band}"
-        entries = [e for e in (self._get(key) or []) if e[0] != article_id]
-        self._set(key, [*entries[1 - MAX_BAND_ENTRIES :], [article_id, stamp]])
+    def _list_under_bands(self, bands: Iterable[str], article_id: str, stamp: float) -> None:
+        """List an article under its LSH band keys: each keeps its latest ``MAX_BAND_ENTRIES`` articles, each
+        once. Entries past the time-to-live stay until newer ones push them out: they are skipped where read.
+        As ``_set`` would, for about 42 lists an article: the new lists go to this check's writes."""
+        seen, pending, keep = self._seen, self._pending, 1 - MAX_BAND_ENTRIES
+        for band in bands:
+            key = f"b:{band}"
+            listed = seen[key] if key in seen else self._get(key)
+            kept = [e for e in listed if e[0] != article_id][keep:] if listed else []
+            seen[key] = pending[key] = [*kept, [article_id, stamp]]
