@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import random
 import re
 import sys
@@ -42,6 +43,7 @@ import orjson
 
 from streams.stages.dedup.fingerprint import jaccard, shingle_hashes
 from streams.stages.dedup.index import DedupConfig, DedupIndex
+from streams.stages.dedup.links import StoryLinks
 from streams.stages.parsing import RawMeta, parse_payload
 from streams.stages.record import Article
 from streams.stages.tagging.tagger import tag
@@ -219,6 +221,34 @@ def run_system(rows: list[Row], config: DedupConfig) -> dict[str, dict[str, Any]
     return out
 
 
+def run_by_language(rows: list[Row], config: DedupConfig) -> dict[str, dict[str, Any]]:
+    """Dedup keyed by language: an index per language that links no story across languages, and the stories
+    linked across languages from their summaries (``StoryLinks``); an article's story is its story's group
+    at the end of the run (what ``news.stories`` would show)."""
+    one_language = replace(config, cross_threshold=math.inf)
+    indexes: dict[str, DedupIndex] = {}
+    links = StoryLinks({}, config)
+    out: dict[str, dict[str, Any]] = {}
+    to_row: dict[str, str] = {}
+    story_of: dict[str, tuple[str, str]] = {}
+    for offset, row in enumerate(rows):
+        article = _article(row, offset)
+        lang = article.lang or "und"
+        index = indexes.setdefault(lang, DedupIndex({}, one_language))
+        verdict = index.check(article).as_dict()
+        record = index.story_record(verdict["story"]) if index.joined else None
+        if record is not None:
+            links.update(lang, verdict["story"], record)
+        to_row.setdefault(article.id, row.id)
+        verdict["dup_of"] = to_row.get(verdict["dup_of"], verdict["dup_of"])
+        story_of[row.id] = (lang, verdict["story"])
+        out[row.id] = verdict
+    for row_id, verdict in out.items():
+        group = links.group_of(*story_of[row_id])
+        verdict["story"] = to_row.get(group, group)
+    return out
+
+
 def _article(row: Row, offset: int) -> Article:
     (article,) = parse_payload(row.payload, RawMeta(content_type=row.content_type))
     article.tags = tag(article.title, article.body)
@@ -353,6 +383,11 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="a DedupConfig field")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument(
+        "--by-language",
+        action="store_true",
+        help="dedup keyed by language, stories linked across languages from their summaries (StoryLinks)",
+    )
+    parser.add_argument(
         "--order",
         choices=["time", "file"],
         default="time",
@@ -377,7 +412,8 @@ def main() -> int:
     errors: dict[str, list[str]] = {}
     ordered = {h: _ordered(halves[h], args.order) for h in names}
     for half in names:
-        results[half], errors[half] = score(ordered[half], run_system(ordered[half], config), siblings, related)
+        system = run_by_language if args.by_language else run_system
+        results[half], errors[half] = score(ordered[half], system(ordered[half], config), siblings, related)
     if not args.no_baseline:
         shingles = {r.id: _baseline_shingles(r) for r in rows}
         best_t, best_f1 = 0.0, -1.0

@@ -1,0 +1,102 @@
+"""Stories of one language linked across languages from their summaries (``StoryLinks``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from streams.stages.dedup.config import DedupConfig
+from streams.stages.dedup.links import MIN_STORIES_FOR_SHARE, StoryLinks
+
+DAY = 24 * 3600.0
+T0 = 1_795_000_000.0
+
+
+def story(
+    shared: dict[str, float], first: float | None = T0, last: float | None = None, now: float = T0
+) -> dict[str, Any]:
+    """A story's record as the index keeps it: the sum of its reports' shared vectors, their span, its time."""
+    norm = math.sqrt(sum(w * w for w in shared.values()))
+    return {"e": shared, "en": norm, "f": first, "l": first if last is None else last, "t": now}
+
+
+TALKS = {"@kiribati": 0.5, "@tuvalu": 0.5, "@tarawa": 0.4, "#12": 0.3}
+
+
+def test_two_languages_of_one_event_are_linked_into_the_first_storys_group() -> None:
+    links = StoryLinks({})
+    first = links.update("en", "en-1", story(TALKS))
+    assert (first.group, first.linked) == ("en-1", False)
+    second = links.update("ar", "ar-1", story({"@kiribati": 0.6, "@tuvalu": 0.4, "@tarawa": 0.3}, T0 + 3600))
+    assert (second.group, second.linked) == ("en-1", True)
+    assert second.score > 0.9
+    assert links.members("en-1") == {"en": "en-1", "ar": "ar-1"}
+    assert links.group_of("ar", "ar-1") == "en-1"
+    assert links.group_of("fr", "unknown") == "unknown"
+
+
+def test_stories_of_one_language_are_never_linked() -> None:
+    links = StoryLinks({})
+    links.update("en", "en-1", story(TALKS))
+    again = links.update("en", "en-2", story(dict(TALKS)))
+    assert (again.group, again.linked) == ("en-2", False)
+    assert links.members("en-1") == {"en": "en-1"}
+    # a story of a third language joins one of them, the next the other, and a third finds no group left
+    joined = {links.update("tr", "tr-1", story(TALKS)).group, links.update("tr", "tr-2", story(TALKS)).group}
+    assert joined == {"en-1", "en-2"}
+    assert links.update("tr", "tr-3", story(TALKS)).group == "tr-3"
+
+
+def test_one_name_in_common_or_another_week_or_no_date_is_no_link() -> None:
+    links = StoryLinks({})
+    links.update("en", "en-1", story(TALKS))
+    assert not links.update("ar", "one-name", story({"@kiribati": 1.0, "@fiji": 0.2})).linked
+    assert not links.update("de", "later", story(dict(TALKS), T0 + 5 * DAY)).linked
+    assert not links.update("fr", "undated", story(dict(TALKS), None)).linked
+    # the next day is the same story, as the story step has it
+    assert links.update("es", "next-day", story(dict(TALKS), T0 + DAY)).linked
+
+
+def test_a_story_alone_links_once_its_reports_name_enough() -> None:
+    links = StoryLinks({})
+    links.update("en", "en-1", story(TALKS))
+    assert not links.update("ru", "ru-1", story({"@kiribati": 0.7, "@nauru": 0.7})).linked
+    grown = links.update("ru", "ru-1", story({"@kiribati": 1.1, "@nauru": 0.7, "@tuvalu": 0.6, "@tarawa": 0.5}))
+    assert (grown.group, grown.linked) == ("en-1", True)
+    # once in a group it stays, whatever its later reports name
+    assert links.update("ru", "ru-1", story({"@nauru": 2.0})).group == "en-1"
+
+
+def test_the_groups_are_rebuilt_from_the_stored_parts() -> None:
+    state: dict[str, Any] = {}
+    links = StoryLinks(state)
+    links.update("en", "en-1", story(TALKS))
+    links.update("ar", "ar-1", story(TALKS))
+    restored = StoryLinks(dict(state))
+    assert restored.members("en-1") == {"en": "en-1", "ar": "ar-1"}
+    assert restored.group_of("ar", "ar-1") == "en-1"
+    assert restored.update("fa", "fa-1", story(TALKS)).group == "en-1"
+    assert restored.members("en-1") == {"en": "en-1", "ar": "ar-1", "fa": "fa-1"}
+
+
+def test_a_part_past_the_time_to_live_leaves_its_group() -> None:
+    config = DedupConfig(ttl_seconds=3 * DAY)
+    state: dict[str, Any] = {}
+    links = StoryLinks(state, config)
+    links.update("en", "en-1", story(TALKS))
+    links.update("ar", "ar-1", story(TALKS, now=T0 + 2 * DAY))
+    later = T0 + 4 * DAY  # the English story's record is past the time-to-live, the Arabic one's is not
+    assert links.update("tr", "tr-1", story(TALKS, T0 + 2 * DAY, now=later)).group == "en-1"
+    assert "p:en|en-1" not in state
+    assert links.members("en-1") == {"ar": "ar-1", "tr": "tr-1"}
+
+
+def test_a_name_most_stories_have_does_not_count_as_uncommon() -> None:
+    links = StoryLinks({})
+    for n in range(MIN_STORIES_FOR_SHARE):  # stories of other events that all name Syria and the UN
+        links.update("en", f"other-{n}", story({"@syria": 0.5, "@un": 0.5, f"@city{n}": 0.7}))
+    links.update("en", "en-1", story({"@syria": 0.5, "@un": 0.5, "@kiribati": 0.6}))
+    # Syria and the UN in common, and one uncommon name: not enough to link across languages
+    assert not links.update("ar", "ar-1", story({"@syria": 0.5, "@un": 0.5, "@kiribati": 0.6})).linked
+    links.update("en", "en-2", story({"@syria": 0.5, "@un": 0.5, "@kiribati": 0.6, "@tuvalu": 0.6}))
+    assert links.update("ar", "ar-2", story({"@syria": 0.5, "@kiribati": 0.6, "@tuvalu": 0.6})).group == "en-2"
