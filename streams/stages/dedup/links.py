@@ -128,9 +128,7 @@ class StoryLinks:
                 best = (score, other)
         return best
 
-    def _group_vector(
-        self, group: str, now: float
-    ) -> tuple[dict[str, float], float, float | None, float | None] | None:
+    def _group_vector(self, group: str, now: float) -> GroupVector | None:
         """The sum of a group's stories' shared vectors, its norm and their publication span."""
         summed: dict[str, float] = {}
         first = last = None
