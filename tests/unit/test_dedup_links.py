@@ -67,16 +67,44 @@ def test_a_story_alone_links_once_its_reports_name_enough() -> None:
     assert links.update("ru", "ru-1", story({"@nauru": 2.0})).group == "en-1"
 
 
-def test_the_groups_are_rebuilt_from_the_stored_parts() -> None:
+def test_the_groups_and_lists_are_rebuilt_from_the_stored_parts() -> None:
     state: dict[str, Any] = {}
-    links = StoryLinks(state)
+    derived: dict[str, Any] = {}
+    links = StoryLinks(state, index=derived)
     links.update("en", "en-1", story(TALKS))
     links.update("ar", "ar-1", story(TALKS))
-    restored = StoryLinks(dict(state))
+    links.update("de", "de-1", story({"@fiji": 0.5, "@samoa": 0.5}))
+    assert all(key.startswith("p:") for key in state)  # the records: what a changelog would carry
+    assert {key[:2] for key in derived} == {"g:", "l:"}
+    rebuilt: dict[str, Any] = {}
+    restored = StoryLinks(state, index=rebuilt)
+    for key, part in state.items():
+        restored.reindex(key, part)
+    restored.reindex("x:other", {"s": {}})  # not a part: nothing to add
     assert restored.members("en-1") == {"en": "en-1", "ar": "ar-1"}
+    assert restored.members("de-1") == {"de": "de-1"}
+    assert rebuilt["l:@kiribati"] == derived["l:@kiribati"]
     assert restored.group_of("ar", "ar-1") == "en-1"
     assert restored.update("fa", "fa-1", story(TALKS)).group == "en-1"
     assert restored.members("en-1") == {"en": "en-1", "ar": "ar-1", "fa": "fa-1"}
+    assert restored.update("it", "it-1", story({"@fiji": 0.4, "@samoa": 0.6})).group == "de-1"
+
+
+def test_a_feature_listing_too_many_groups_becomes_a_marker_and_is_not_read() -> None:
+    hour = 3600.0
+    arabic = story({"@kiribati": 0.5, "@tuvalu": 0.5, "@x3": 0.5}, T0, now=T0 + 4 * hour)
+    linked = {}
+    for limit in (3, 200):
+        links = StoryLinks({}, DedupConfig(max_postings=limit))
+        for n in range(4):  # four events of one day naming the same two places
+            links.update("en", f"en-{n}", story({"@kiribati": 0.5, "@tuvalu": 0.5, f"@x{n}": 0.5}, now=T0 + n * hour))
+        if limit == 3:
+            assert links.index["l:@kiribati"] == {"common": T0 + 3 * hour}
+            assert links.index["l:@x3"] == {"g": {"en-3": T0 + 3 * hour}}
+        linked[limit] = links.update("ar", "ar-3", arabic).group
+    # the fourth event's report in Arabic shares its two places and its own name: with the places' lists
+    # markers, only its name is read (one feature in common is no link); with them read, it joins its event
+    assert linked == {3: "ar-3", 200: "en-3"}
 
 
 def test_a_part_past_the_time_to_live_leaves_its_group() -> None:

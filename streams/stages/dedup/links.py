@@ -18,15 +18,20 @@ here, over stories), and a feature that more than ``max_postings`` groups have i
 lookup lists). A story keeps looking while it is alone, with every report that changes its vector; once in a
 group it stays (the group's id is its first story's).
 
-State: ``p:<lang>|<story>`` a story's part (its shared vector, span, time, group), in ``state``; the groups,
-the lookup lists and the counts are derived from those records (in memory, rebuilt from ``state`` when
-empty). Parts older than the time-to-live are dropped where read.
+State: ``p:<lang>|<story>`` a story's part (its shared vector, span, time, group), the records, in ``state``;
+derived from them, in ``index`` (the same mapping unless another is given: the worker would keep it out of the
+changelog and rebuild it with ``reindex``), ``g:<group>`` its stories by language and ``l:<feature>`` the groups
+listed under a shared feature. A list of more than ``max_postings`` groups within the time-to-live becomes a
+marker, as the index's lookup lists do (``StoryStep._post``): no list grows with the state. The counts of the
+features over the parts are kept in memory and counted again from the parts when a ``StoryLinks`` is made.
+Parts and groups older than the time-to-live are dropped where read; list entries are skipped, and dropped
+when the list reaches its limit.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -38,7 +43,7 @@ __all__ = ["MIN_STORIES_FOR_SHARE", "Link", "StoryLinks"]
 
 GroupVector: TypeAlias = tuple[dict[str, float], float, float | None, float | None]  # sum, norm, first, last
 MIN_STORIES_FOR_SHARE = 40  # fewer stories counted tell no shared feature common (as ``TermStats``)
-PART = "p:"
+PART, GROUP, LIST = "p:", "g:", "l:"  # the records; the derived groups and feature lists
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,72 +54,83 @@ class Link:
 
 
 class StoryLinks:
-    def __init__(self, state: MutableMapping[str, Any], config: DedupConfig | None = None) -> None:
+    def __init__(
+        self,
+        state: MutableMapping[str, Any],
+        config: DedupConfig | None = None,
+        index: MutableMapping[str, Any] | None = None,
+    ) -> None:
         self.state = state
+        self.index = state if index is None else index
         self.config = config or DedupConfig()
-        self._groups: dict[str, dict[str, str]] = {}  # group -> {lang: story}
-        self._postings: defaultdict[str, set[str]] = defaultdict(set)  # shared feature -> groups
-        self._df: Counter[str] = Counter()  # parts with each shared feature
-        self._built = False
+        self._df: Counter[str] = Counter()  # parts with each shared feature ("": the parts)
+        self._counted = False
 
     def group_of(self, lang: str, story: str) -> str:
         """The group of a language's story (its own id when it is in none, or unknown)."""
-        self._build()
         part = self.state.get(_key(lang, story))
         return str(part["g"]) if part else story
 
     def members(self, group: str) -> dict[str, str]:
         """The stories of ``group`` by language."""
-        self._build()
-        return dict(self._groups.get(group, {}))
+        record = self.index.get(GROUP + group)
+        return dict(record["m"]) if record else {}
 
     def update(self, lang: str, story: str, record: Mapping[str, Any]) -> Link:
         """Take a language story's latest record (``k:``: ``e``, ``en``, ``f``, ``l``, ``t``) and link it to
         another language's group if it is alone in its own and one is close enough."""
-        self._build()
+        self._count_parts()
         key = _key(lang, story)
         now = float(record.get("t") or 0.0)
         part = self._fresh(key, now)
         vector = dict(record.get("e") or {})
-        group = str(part["g"]) if part else story
         new = {"e": vector, "en": record.get("en") or 0.0, "f": record.get("f"), "l": record.get("l"), "t": now}
         self._count(part["e"] if part else None, vector)
+        group = str(part["g"]) if part else story
+        members = {**self._members(group, now), lang: story}
+        best = None
+        if len(members) == 1 and new["en"] and new["f"] is not None:
+            best = self._best(lang, group, new, now)
+        if best is not None:
+            self.index.pop(GROUP + group, None)  # its one story moves: the group is no more
+            group = best[1]
+            members = {**self._members(group, now), lang: story}
         self.state[key] = {**new, "g": group}
-        self._groups.setdefault(group, {})[lang] = story
-        for feature in vector:
-            self._postings[feature].add(group)
-        if len(self._groups[group]) > 1 or not new["en"] or new["f"] is None:
-            return Link(group, False, 0.0)
-        best = self._best(lang, group, new, now)
-        if best is None:
-            return Link(group, False, 0.0)
-        score, target = best
-        del self._groups[group]
-        self._unlist(group, vector)
-        self._groups[target][lang] = story
-        self.state[key] = {**new, "g": target}
-        for feature in vector:
-            self._postings[feature].add(target)
-        return Link(target, True, score)
+        self.index[GROUP + group] = {"m": members, "t": now}
+        self._post(group, vector, now)
+        return Link(group, best is not None, best[0] if best else 0.0)
+
+    def reindex(self, key: str, part: Mapping[str, Any]) -> None:
+        """Add a stored part to its group and its features' lists, as ``update`` did when it stored it: rebuilds
+        the derived entries from parts restored elsewhere, given them in the order they were written."""
+        if not key.startswith(PART) or not part:
+            return
+        lang, story = _lang_story(key)
+        group, now = str(part["g"]), float(part.get("t") or 0.0)
+        stored = self.index.get(GROUP + group)
+        members = {**(stored["m"] if stored else {}), lang: story}
+        self.index[GROUP + group] = {"m": members, "t": max(now, stored["t"] if stored else now)}
+        self._post(group, part.get("e") or {}, now)
 
     def _best(self, lang: str, group: str, part: dict[str, Any], now: float) -> tuple[float, str] | None:
         """The best group with no story in ``lang`` for the story alone in ``group``, and its score."""
         c = self.config
         vector: dict[str, float] = part["e"]
-        rare = self._uncommon(vector)
         shared: Counter[str] = Counter()
-        for feature in rare:
-            listed = self._postings.get(feature, ())
-            if len(listed) > c.max_postings:  # as the index's lookup lists: too many events to tell apart
-                continue
-            for other in listed:
-                if other != group and other in self._groups and lang not in self._groups[other]:
+        for feature in self._uncommon(vector):
+            listed = self.index.get(LIST + feature)
+            for other, stamp in (listed or {}).get("g", {}).items():
+                if other != group and now - stamp <= c.ttl_seconds:
                     shared[other] += 1
+        members: dict[str, dict[str, str]] = {}
+        for other, n in shared.items():
+            if n >= c.cross_min_shared:
+                members[other] = self._members(other, now)
+        # the groups with no story in its language sharing the most uncommon features first, then by id
+        ranked = sorted((-shared[other], other) for other, m in members.items() if m and lang not in m)
         best: tuple[float, str] | None = None
-        # the groups sharing the most uncommon features first, then by id
-        ranked = sorted((-n, other) for other, n in shared.items() if n >= c.cross_min_shared)
         for _, other in ranked[: c.candidates]:
-            summed = self._group_vector(other, now)
+            summed = self._group_vector(members[other], now)
             if summed is None:
                 continue
             others, norm, first, last = summed
@@ -128,11 +144,20 @@ class StoryLinks:
                 best = (score, other)
         return best
 
-    def _group_vector(self, group: str, now: float) -> GroupVector | None:
+    def _members(self, group: str, now: float) -> dict[str, str]:
+        """A group's stories by language, those whose parts are past the time-to-live left out."""
+        record = self.index.get(GROUP + group)
+        if record is None:
+            return {}
+        if now - float(record["t"]) > self.config.ttl_seconds:
+            self.index.pop(GROUP + group, None)
+        return {lang: story for lang, story in record["m"].items() if self._fresh(_key(lang, story), now)}
+
+    def _group_vector(self, members: Mapping[str, str], now: float) -> GroupVector | None:
         """The sum of a group's stories' shared vectors, its norm and their publication span."""
         summed: dict[str, float] = {}
         first = last = None
-        for lang, story in list(self._groups.get(group, {}).items()):
+        for lang, story in members.items():
             part = self._fresh(_key(lang, story), now)
             if part is None:
                 continue
@@ -146,12 +171,35 @@ class StoryLinks:
             return None
         return summed, math.sqrt(math.fsum(w * w for w in summed.values())), first, last
 
+    def _post(self, group: str, features: Iterable[str], now: float) -> None:
+        """List ``group`` under each of ``features`` (a list over ``max_postings`` becomes a marker)."""
+        ttl, limit = self.config.ttl_seconds, self.config.max_postings
+        for feature in features:
+            stored = self.index.get(LIST + feature)
+            if stored is not None and "common" in stored:
+                if now - stored["common"] <= ttl:
+                    continue
+                stored = None
+            groups = {**(stored["g"] if stored else {}), group: now}
+            if len(groups) > limit:
+                groups = {g: t for g, t in groups.items() if now - t <= ttl}
+            self.index[LIST + feature] = {"g": groups} if len(groups) <= limit else {"common": now}
+
     def _uncommon(self, vector: Mapping[str, float]) -> list[str]:
         parts = self._df[""]
         if parts < MIN_STORIES_FOR_SHARE:
             return list(vector)
         share = self.config.common_share
         return [f for f in vector if self._df[f] / parts < share]
+
+    def _count_parts(self) -> None:
+        """Count the stored parts' features, once (the counts live in memory)."""
+        if self._counted:
+            return
+        self._counted = True
+        for key in list(self.state):
+            if isinstance(key, str) and key.startswith(PART):
+                self._count(None, self.state[key].get("e") or {})
 
     def _count(self, before: Mapping[str, float] | None, after: Mapping[str, float] | None) -> None:
         """Count a part's features (``""``: the parts) as its vector changes from ``before`` to ``after``
@@ -166,54 +214,30 @@ class StoryLinks:
                 self._df[feature] -= 1
 
     def _fresh(self, key: str, now: float) -> dict[str, Any] | None:
+        """A part, or None (and it is dropped, from its group too) once it is past the time-to-live."""
         part = self.state.get(key)
         if part is None:
             return None
-        if now - float(part.get("t") or 0.0) > self.config.ttl_seconds:
-            self._drop(key, part)
-            return None
-        return dict(part)
-
-    def _drop(self, key: str, part: Mapping[str, Any]) -> None:
-        """Forget an expired part: its record, its place in its group, its counts."""
+        if now - float(part.get("t") or 0.0) <= self.config.ttl_seconds:
+            return dict(part)
         self.state.pop(key, None)
-        lang, story = key[len(PART) :].split("|", 1)
-        name = str(part["g"])
-        group = self._groups.get(name, {})
-        if group.get(lang) == story:
-            del group[lang]
-            if not group:
-                del self._groups[name]
-        self._count(part.get("e") or {}, None)
-        kept: set[str] = set()  # the features the group's other stories still list it under
-        for other in group.items():
-            kept.update((self.state.get(_key(*other)) or {}).get("e") or ())
-        self._unlist(name, [f for f in part.get("e") or () if f not in kept])
-
-    def _unlist(self, group: str, features: Iterable[str]) -> None:
-        for feature in features:
-            listed = self._postings.get(feature)
-            if listed is not None:
-                listed.discard(group)
-                if not listed:
-                    del self._postings[feature]
-
-    def _build(self) -> None:
-        """The groups, lookup lists and counts from the parts in ``state`` (once, when they are empty)."""
-        if self._built:
-            return
-        self._built = True
-        for key in list(self.state):
-            if not (isinstance(key, str) and key.startswith(PART)):
-                continue
-            part = self.state[key]
-            lang, story = key[len(PART) :].split("|", 1)
-            group = str(part["g"])
-            self._groups.setdefault(group, {})[lang] = story
-            self._count(None, part.get("e") or {})
-            for feature in part.get("e") or {}:
-                self._postings[feature].add(group)
+        if self._counted:
+            self._count(part.get("e") or {}, None)
+        lang, story = _lang_story(key)
+        group = self.index.get(GROUP + str(part["g"]))
+        if group is not None and group["m"].get(lang) == story:
+            left = {k: v for k, v in group["m"].items() if k != lang}
+            if left:
+                self.index[GROUP + str(part["g"])] = {**group, "m": left}
+            else:
+                self.index.pop(GROUP + str(part["g"]), None)
+        return None
 
 
 def _key(lang: str, story: str) -> str:
     return f"{PART}{lang}|{story}"
+
+
+def _lang_story(key: str) -> tuple[str, str]:
+    lang, _, story = key[len(PART) :].partition("|")
+    return lang, story
