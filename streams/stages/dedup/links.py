@@ -54,17 +54,18 @@ class Link:
 
 
 class StoryLinks:
+    # parts with each shared feature ("": the parts), counted from the stored parts when first needed
+    _df: Counter[str] | None = None
+
     def __init__(
         self,
         state: MutableMapping[str, Any],
         config: DedupConfig | None = None,
         index: MutableMapping[str, Any] | None = None,
     ) -> None:
-        self.state = state
-        self.index = state if index is None else index
+        self.state = state  # the parts: what a changelog carries
         self.config = config or DedupConfig()
-        self._df: Counter[str] = Counter()  # parts with each shared feature ("": the parts)
-        self._counted = False
+        self.index = state if index is None else index  # the groups and the lists, derived from the parts
 
     def group_of(self, lang: str, story: str) -> str:
         """The group of a language's story (its own id when it is in none, or unknown)."""
@@ -186,32 +187,36 @@ class StoryLinks:
             self.index[LIST + feature] = {"g": groups} if len(groups) <= limit else {"common": now}
 
     def _uncommon(self, vector: Mapping[str, float]) -> list[str]:
-        parts = self._df[""]
+        df = self._count_parts()
+        parts = df[""]
         if parts < MIN_STORIES_FOR_SHARE:
             return list(vector)
         share = self.config.common_share
-        return [f for f in vector if self._df[f] / parts < share]
+        return [f for f in vector if df[f] / parts < share]
 
-    def _count_parts(self) -> None:
-        """Count the stored parts' features, once (the counts live in memory)."""
-        if self._counted:
-            return
-        self._counted = True
-        for key in list(self.state):
-            if isinstance(key, str) and key.startswith(PART):
-                self._count(None, self.state[key].get("e") or {})
+    def _count_parts(self) -> Counter[str]:
+        """The counts of the parts' features: counted from the stored parts once, then kept as parts change."""
+        if self._df is None:
+            self._df = Counter()
+            for key in list(self.state):
+                if isinstance(key, str) and key.startswith(PART):
+                    self._count(None, self.state[key].get("e") or {})
+        return self._df
 
     def _count(self, before: Mapping[str, float] | None, after: Mapping[str, float] | None) -> None:
         """Count a part's features (``""``: the parts) as its vector changes from ``before`` to ``after``
         (None: no part)."""
-        self._df[""] += (after is not None) - (before is not None)
+        df = self._df
+        if df is None:  # not counted yet: counted from the stored parts when first needed
+            return
+        df[""] += (after is not None) - (before is not None)
         before, after = before or {}, after or {}
         for feature in after:
             if feature not in before:
-                self._df[feature] += 1
+                df[feature] += 1
         for feature in before:
             if feature not in after:
-                self._df[feature] -= 1
+                df[feature] -= 1
 
     def _fresh(self, key: str, now: float) -> dict[str, Any] | None:
         """A part, or None (and it is dropped, from its group too) once it is past the time-to-live."""
@@ -221,8 +226,7 @@ class StoryLinks:
         if now - float(part.get("t") or 0.0) <= self.config.ttl_seconds:
             return dict(part)
         self.state.pop(key, None)
-        if self._counted:
-            self._count(part.get("e") or {}, None)
+        self._count(part.get("e") or {}, None)
         lang, story = _lang_story(key)
         group = self.index.get(GROUP + str(part["g"]))
         if group is not None and group["m"].get(lang) == story:
