@@ -128,3 +128,34 @@ def test_a_name_most_stories_have_does_not_count_as_uncommon() -> None:
     assert not links.update("ar", "ar-1", story({"@syria": 0.5, "@un": 0.5, "@kiribati": 0.6})).linked
     links.update("en", "en-2", story({"@syria": 0.5, "@un": 0.5, "@kiribati": 0.6, "@tuvalu": 0.6}))
     assert links.update("ar", "ar-2", story({"@syria": 0.5, "@kiribati": 0.6, "@tuvalu": 0.6})).group == "en-2"
+
+
+def test_a_story_takes_another_languages_story_out_of_a_group_it_was_linked_to_for_want_of_its_own() -> None:
+    ankara = {"@syria": 0.5, "@turkey": 0.5}  # two ministers meet
+    astana_ar = {"@syria": 0.3, "@turkey": 0.3, "@russia": 0.5, "@iran": 0.5, "@kazakhstan": 0.5}  # talks open
+    for same_event, expected in ((False, "en-2"), (True, "en-1")):
+        links = StoryLinks({})
+        links.update("en", "en-1", story(ankara))
+        early = links.update("ar", "ar-1", story(astana_ar))  # no Astana story in English yet: the closest group
+        assert (early.group, early.linked) == ("en-1", True)
+        astana_en = {"@russia": 0.5, "@iran": 0.5, "@kazakhstan": 0.5, "@astana": 0.5}
+        if same_event:  # the English report names the ministers' meeting too: the group is its event
+            astana_en |= {"@syria": 0.5, "@turkey": 0.5}
+        later = links.update("en", "en-2", story(astana_en))
+        assert links.group_of("ar", "ar-1") == expected
+        if same_event:  # the index kept two English stories of one event apart: not undone here
+            assert (later.group, later.linked, later.changed) == ("en-2", False, ())
+            assert links.members("en-1") == {"en": "en-1", "ar": "ar-1"}
+        else:
+            assert (later.group, later.linked, later.changed) == ("en-2", True, ("en-1",))
+            assert later.score > early.score
+            assert links.members("en-2") == {"en": "en-2", "ar": "ar-1"}
+            assert links.members("en-1") == {"en": "en-1"}
+    # a group's first story is never taken out of it
+    links = StoryLinks({})
+    links.update("ar", "ar-1", story(astana_ar))
+    links.update("en", "en-1", story(ankara))
+    assert links.members("ar-1") == {"ar": "ar-1", "en": "en-1"}
+    alone = links.update("en", "en-2", story({"@russia": 0.5, "@iran": 0.5, "@kazakhstan": 0.5, "@astana": 0.5}))
+    assert (alone.group, alone.linked) == ("en-2", False)
+    assert links.members("ar-1") == {"ar": "ar-1", "en": "en-1"}

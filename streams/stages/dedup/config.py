@@ -20,6 +20,8 @@ class DedupConfig:
     same_threshold: float = 0.26  # story score to join a story with reports in the article's language
     cross_threshold: float = 0.25  # ... with reports in other languages only (shared features alone)
     cross_min_shared: int = 2  # ... sharing at least this many uncommon entity ids and numbers with it
+    # whether this index links stories across languages itself (dedup keyed by language: no, ``StoryLinks`` does)
+    cross_language: bool = True
     min_words: float = 0.15  # ... and no less than this similarity of the words alone
     shared_weight: float = 0.4  # weight of the shared features (entities, numbers) in a same-language score
     close_seconds: float = 1.5 * 24 * 3600.0  # reports within this of a story's are of its days

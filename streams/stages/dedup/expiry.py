@@ -19,7 +19,8 @@ Expiry = tuple[Literal["keep", "delete", "prune"], Any]  # the action, and for "
 
 _KEEP: Expiry = ("keep", None)
 _DELETE: Expiry = ("delete", None)
-_STAMPED = ("a:", "s:", "v:", "k:", "u:", "c:")  # records and exact keys: a dict with its time "t"
+# records and exact keys (and the link step's parts and groups, ``links``): a dict with its time "t"
+_STAMPED = ("a:", "s:", "v:", "k:", "u:", "c:", "p:", "g:")
 
 
 def expire(key: str, value: Any, now: float, ttl: float) -> Expiry:
@@ -32,7 +33,13 @@ def expire(key: str, value: Any, now: float, ttl: float) -> Expiry:
         return _DELETE if isinstance(stamp, int | float) and now - stamp > ttl else _KEEP
     if prefix == "b:" and isinstance(value, list):  # [[article, time], ...]
         return _pruned(value, [e for e in value if not _expired(e, 1, now, ttl)])
-    if prefix in ("x:", "e:"):
+    if prefix == "l:" and isinstance(value, dict) and isinstance(value.get("g"), dict):  # {"g": {group: time}}
+        groups = value["g"]
+        kept_groups = {g: t for g, t in groups.items() if not (isinstance(t, int | float) and now - t > ttl)}
+        if len(kept_groups) == len(groups):
+            return _KEEP
+        return ("prune", {**value, "g": kept_groups}) if kept_groups else _DELETE
+    if prefix in ("x:", "e:", "l:"):
         if isinstance(value, list):  # an older version's [[story, time, published], ...]
             return _pruned(value, [e for e in value if not _expired(e, 1, now, ttl)])
         if isinstance(value, dict) and "common" in value:  # a marker: stands for the time-to-live

@@ -18,12 +18,13 @@ here, over stories), and a feature that more than ``max_postings`` groups have i
 lookup lists). A story keeps looking while it is alone, with every report that changes its vector; once in a
 group it stays (the group's id is its first story's).
 
-State: ``p:<lang>|<story>`` a story's part (its shared vector, span, time, group), the records, in ``state``;
-derived from them, in ``index`` (the same mapping unless another is given: the worker would keep it out of the
-changelog and rebuild it with ``reindex``), ``g:<group>`` its stories by language and ``l:<feature>`` the groups
-listed under a shared feature. A list of more than ``max_postings`` groups within the time-to-live becomes a
-marker, as the index's lookup lists do (``StoryStep._post``): no list grows with the state. The counts of the
-features over the parts are kept in memory and counted again from the parts when a ``StoryLinks`` is made.
+State: ``p:<lang>|<story>`` a story's part (its shared vector, span, time, group and summary), the records, in
+``state``; derived from them, in ``index`` (the same mapping unless another is given: the worker keeps it out of
+the changelog and rebuilds it with ``reindex``), ``g:<group>`` its stories by language and ``l:<feature>`` the
+groups listed under a shared feature. A list of more than ``max_postings`` groups within the time-to-live becomes
+a marker, as the index's lookup lists do (``StoryStep._post``): no list grows with the state. The counts of the
+features over the parts are kept in memory, counted from the parts when first needed and again when parts were
+restored behind them (a new generation at ``GENERATION_KEY``, as for the index's word counts).
 Parts and groups older than the time-to-live are dropped where read; list entries are skipped, and dropped
 when the list reaches its limit.
 """
@@ -36,26 +37,42 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+import orjson
+
 from streams.stages.dedup.config import DedupConfig
+from streams.stages.dedup.expiry import expire
+from streams.stages.dedup.state import GENERATION_KEY
 from streams.stages.dedup.stories import dot, time_factor
 
-__all__ = ["MIN_STORIES_FOR_SHARE", "Link", "StoryLinks"]
+__all__ = ["DERIVED", "MIN_STORIES_FOR_SHARE", "PART", "Link", "StoryLinks", "link_update", "read_link_update"]
 
 GroupVector: TypeAlias = tuple[dict[str, float], float, float | None, float | None]  # sum, norm, first, last
 MIN_STORIES_FOR_SHARE = 40  # fewer stories counted tell no shared feature common (as ``TermStats``)
+UPDATE_FIELDS = ("e", "en", "f", "l", "t")  # of a story's record: its summed shared vector, its norm, its span, time
 PART, GROUP, LIST = "p:", "g:", "l:"  # the records; the derived groups and feature lists
+DERIVED = (GROUP, LIST)
 
 
 @dataclass(frozen=True, slots=True)
 class Link:
     group: str  # the group the story is in: its own id while it is alone
-    linked: bool  # this update put it in another language's group
-    score: float  # the score it joined with (0.0 when it did not join one now)
+    linked: bool  # this update linked it: into another language's group, or with a story it took out of one
+    score: float  # the score it was linked with (0.0 when it was not linked now)
+    changed: tuple[str, ...] = ()  # other groups this update changed (one it took a story out of)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    score: float
+    group: str  # the group to join, or the group to take a story out of
+    taken: tuple[str, str] | None  # that story's language and id
 
 
 class StoryLinks:
     # parts with each shared feature ("": the parts), counted from the stored parts when first needed
     _df: Counter[str] | None = None
+    _generation = 0  # of the parts the counts were counted from (``GENERATION_KEY`` in ``index``)
+    clock: float | None = None  # the latest time of a story updated: the sweep's "now"
 
     def __init__(
         self,
@@ -77,29 +94,51 @@ class StoryLinks:
         record = self.index.get(GROUP + group)
         return dict(record["m"]) if record else {}
 
-    def update(self, lang: str, story: str, record: Mapping[str, Any]) -> Link:
-        """Take a language story's latest record (``k:``: ``e``, ``en``, ``f``, ``l``, ``t``) and link it to
-        another language's group if it is alone in its own and one is close enough."""
+    def summaries(self, group: str) -> dict[str, dict[str, Any]]:
+        """The summaries kept with the parts of ``group``'s stories, by language."""
+        parts = {lang: self.state.get(_key(lang, story)) for lang, story in self.members(group).items()}
+        return {lang: dict(part["summary"]) for lang, part in parts.items() if part and part.get("summary")}
+
+    def update(
+        self, lang: str, story: str, record: Mapping[str, Any], summary: Mapping[str, Any] | None = None
+    ) -> Link:
+        """Take a language story's latest record (``k:``: ``e``, ``en``, ``f``, ``l``, ``t``), and its summary
+        to keep with it, and link it to another language's group if it is alone in its own and one is close
+        enough (or take a story of another language out of its group, to which it was linked less closely)."""
         self._count_parts()
         key = _key(lang, story)
         now = float(record.get("t") or 0.0)
         part = self._fresh(key, now)
         vector = dict(record.get("e") or {})
         new = {"e": vector, "en": record.get("en") or 0.0, "f": record.get("f"), "l": record.get("l"), "t": now}
+        new["s"] = part.get("s", 0.0) if part else 0.0
+        if summary is not None:
+            new["summary"] = dict(summary)
         self._count(part["e"] if part else None, vector)
         group = str(part["g"]) if part else story
         members = {**self._members(group, now), lang: story}
-        best = None
+        found = None
         if len(members) == 1 and new["en"] and new["f"] is not None:
-            best = self._best(lang, group, new, now)
-        if best is not None:
+            found = self._best(lang, group, new, now)
+        changed: tuple[str, ...] = ()
+        if found is not None and found.taken is None:  # it joins the group
             self.index.pop(GROUP + group, None)  # its one story moves: the group is no more
-            group = best[1]
+            group, new["s"] = found.group, found.score
             members = {**self._members(group, now), lang: story}
+        elif found is not None and found.taken is not None:  # it takes a story out of its group
+            taken_lang, taken_story = found.taken
+            left = {k: v for k, v in self._members(found.group, now).items() if k != taken_lang}
+            self.index[GROUP + found.group] = {"m": left, "t": now}
+            taken = self.state[_key(taken_lang, taken_story)]
+            self.state[_key(taken_lang, taken_story)] = {**taken, "g": group, "s": found.score}
+            self._post(group, taken.get("e") or {}, now)
+            members[taken_lang] = taken_story
+            changed = (found.group,)
         self.state[key] = {**new, "g": group}
         self.index[GROUP + group] = {"m": members, "t": now}
+        self.clock = now if self.clock is None else max(self.clock, now)
         self._post(group, vector, now)
-        return Link(group, best is not None, best[0] if best else 0.0)
+        return Link(group, found is not None, found.score if found else 0.0, changed)
 
     def reindex(self, key: str, part: Mapping[str, Any]) -> None:
         """Add a stored part to its group and its features' lists, as ``update`` did when it stored it: rebuilds
@@ -113,12 +152,39 @@ class StoryLinks:
         self.index[GROUP + group] = {"m": members, "t": max(now, stored["t"] if stored else now)}
         self._post(group, part.get("e") or {}, now)
 
-    def _best(self, lang: str, group: str, part: dict[str, Any], now: float) -> tuple[float, str] | None:
-        """The best group with no story in ``lang`` for the story alone in ``group``, and its score."""
+    def sweep(
+        self, entries: Iterable[tuple[Any, Any]], now: float, store: MutableMapping[str, Any] | None = None
+    ) -> Counter[str]:
+        """Delete the parts, groups and lists past the time-to-live as of ``now`` among ``entries`` (read from the
+        state), and write lists back without their expired groups, in ``store`` (by default where each lives):
+        as ``IndexState.sweep`` does for the index. A part deleted leaves the counts."""
+        done: Counter[str] = Counter()
+        for key, value in entries:
+            if not isinstance(key, str):
+                continue
+            action, pruned = expire(key, value, now, self.config.ttl_seconds)
+            if action == "keep":
+                continue
+            target = store if store is not None else self.state if key.startswith(PART) else self.index
+            if action == "delete":
+                target.pop(key, None)
+                if key.startswith(PART):
+                    self._count(value.get("e") or {}, None)
+            else:
+                target[key] = pruned
+            done[action] += 1
+        return done
+
+    def _best(self, lang: str, group: str, part: dict[str, Any], now: float) -> Found | None:
+        """For the story alone in ``group``: the best group with no story in ``lang``; failing one, the best
+        story of another language, linked into a group with a story in ``lang``, that it matches better than
+        that story matches the rest of its group, while it does not match the rest itself (another event):
+        the story was linked there for want of its own event's (never a group's first story)."""
         c = self.config
         vector: dict[str, float] = part["e"]
+        rare = self._uncommon(vector)
         shared: Counter[str] = Counter()
-        for feature in self._uncommon(vector):
+        for feature in rare:
             listed = self.index.get(LIST + feature)
             for other, stamp in (listed or {}).get("g", {}).items():
                 if other != group and now - stamp <= c.ttl_seconds:
@@ -127,23 +193,45 @@ class StoryLinks:
         for other, n in shared.items():
             if n >= c.cross_min_shared:
                 members[other] = self._members(other, now)
-        # the groups with no story in its language sharing the most uncommon features first, then by id
-        ranked = sorted((-shared[other], other) for other, m in members.items() if m and lang not in m)
-        best: tuple[float, str] | None = None
-        for _, other in ranked[: c.candidates]:
+        # the groups sharing the most uncommon features first, then by id
+        ranked = sorted((-shared[other], other) for other, m in members.items() if m)
+        joinable = [other for _, other in ranked if lang not in members[other]][: c.candidates]
+        best: Found | None = None
+        for other in joinable:
             summed = self._group_vector(members[other], now)
-            if summed is None:
-                continue
-            others, norm, first, last = summed
-            if not norm or first is None or last is None:
-                continue
-            gap = max(0.0, first - part["l"], part["f"] - last)  # between the two publication spans
-            # the time factor of that gap (as of a report published ``gap`` after a one-day story)
-            factor = time_factor(first + gap, first, first, c.close_seconds, c.story_window_seconds, 0.0)
-            score = dot(vector, others) / (part["en"] * norm) * factor
-            if score >= c.cross_threshold and (best is None or (score, other) > best):
-                best = (score, other)
+            score = self._score(part, summed) if summed is not None else 0.0
+            if score >= c.cross_threshold and (best is None or (score, other) > (best.score, best.group)):
+                best = Found(score, other, None)
+        if best is not None:
+            return best
+        for other in [other for _, other in ranked if lang in members[other]][: c.candidates]:
+            for taken_lang, taken_story in members[other].items():
+                taken = self._fresh(_key(taken_lang, taken_story), now)
+                if taken_lang == lang or taken is None or not taken.get("s"):
+                    continue
+                if sum(1 for feature in rare if feature in taken["e"]) < c.cross_min_shared:
+                    continue
+                score = self._score(part, (taken["e"], taken["en"], taken["f"], taken["l"]))
+                if score < c.cross_threshold or (best is not None and (score, other) <= (best.score, best.group)):
+                    continue
+                # the rest of its group is another event than this story's, and further from the story taken
+                rest = self._group_vector({k: v for k, v in members[other].items() if k != taken_lang}, now)
+                if rest is None or self._score(part, rest) >= c.cross_threshold or self._score(taken, rest) >= score:
+                    continue
+                best = Found(score, other, (taken_lang, taken_story))
         return best
+
+    def _score(self, part: Mapping[str, Any], others: GroupVector) -> float:
+        """A story's shared vector against a group's (or a story's) summed one, times the time factor of the
+        gap between their publication spans (0 when either is unknown)."""
+        c = self.config
+        vector, norm, first, last = others
+        if not norm or not part["en"] or first is None or last is None:
+            return 0.0
+        gap = max(0.0, first - part["l"], part["f"] - last)  # between the two publication spans
+        # the time factor of that gap (as of a report published ``gap`` after a one-day story)
+        factor = time_factor(first + gap, first, first, c.close_seconds, c.story_window_seconds, 0.0)
+        return float(dot(part["e"], vector) / (part["en"] * norm) * factor)
 
     def _members(self, group: str, now: float) -> dict[str, str]:
         """A group's stories by language, those whose parts are past the time-to-live left out."""
@@ -195,9 +283,12 @@ class StoryLinks:
         return [f for f in vector if df[f] / parts < share]
 
     def _count_parts(self) -> Counter[str]:
-        """The counts of the parts' features: counted from the stored parts once, then kept as parts change."""
-        if self._df is None:
-            self._df = Counter()
+        """The counts of the parts' features: counted from the stored parts once, then kept as parts change,
+        and counted again when parts were restored behind this object's back (a new ``GENERATION_KEY``)."""
+        stored = self.index.get(GENERATION_KEY)
+        generation = int(stored["g"]) if stored else 0
+        if self._df is None or generation != self._generation:
+            self._df, self._generation = Counter(), generation
             for key in list(self.state):
                 if isinstance(key, str) and key.startswith(PART):
                     self._count(None, self.state[key].get("e") or {})
@@ -236,6 +327,33 @@ class StoryLinks:
             else:
                 self.index.pop(GROUP + str(part["g"]), None)
         return None
+
+
+def link_update(lang: str, story: str, record: Mapping[str, Any], summary: Mapping[str, Any]) -> bytes:
+    """What the dedup stage sends the link step when a report starts or joins a story: the story's language and
+    id, what the link step compares of its record (``UPDATE_FIELDS``) and its summary."""
+    kept = {name: record.get(name) for name in UPDATE_FIELDS}
+    return orjson.dumps({"lang": lang, "story": story, "record": kept, "summary": summary})
+
+
+def read_link_update(payload: bytes) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """The language, story, record and summary of a ``link_update``; ``ValueError`` for anything else."""
+    try:
+        value = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not a story update: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ValueError("not a story update: not an object")
+    lang, story, record, summary = (value.get(name) for name in ("lang", "story", "record", "summary"))
+    if not (isinstance(lang, str) and isinstance(story, str) and story and "|" not in lang):
+        raise ValueError("not a story update: no language or story")
+    if not (
+        isinstance(record, dict) and isinstance(record.get("e"), dict) and isinstance(record.get("t"), int | float)
+    ):
+        raise ValueError("not a story update: no shared vector or time")
+    if not isinstance(summary, dict):
+        raise ValueError("not a story update: no summary")
+    return lang, story, record, summary
 
 
 def _key(lang: str, story: str) -> str:

@@ -86,6 +86,8 @@ class StoryStep(IndexState):
             score, cross = score_story(article, record, c.shared_weight, c.cross_min_shared, c.min_words)
             if story == family:
                 score, cross = max(score, 1.0), False
+            if cross and not c.cross_language:
+                continue
             if not cross and score >= c.same_threshold:
                 similar.append((score, story))
             # across languages, where no wording can be compared, the time must be known
