@@ -22,9 +22,10 @@ from streams.runtime.metrics import STAGES, build_metrics
 from streams.runtime.metrics import STORY_EVENTS as METRIC_EVENTS
 from streams.settings import Topics
 from streams.stages.dedup.index import DedupConfig, DedupIndex
-from streams.stages.dedup.links import StoryLinks, link_update, read_link_update
+from streams.stages.dedup.links import StoryLinks
 from streams.stages.dedup.storystep import STORY_EVENTS
 from streams.stages.dedup.summary import story_summary
+from streams.stages.dedup.updates import link_update, read_link_update
 from streams.stages.record import Article
 from streams.stages.routing import RulesWatcher
 from streams.tools.stories import latest_stories, parse_since, select_stories, stories_table

@@ -32,8 +32,9 @@ from streams.runtime.rocksdb import RocksMapping
 from streams.settings import Settings, Topics
 from streams.stages.dedup.features import UNKNOWN_LANG
 from streams.stages.dedup.index import DedupConfig, DedupIndex
-from streams.stages.dedup.links import StoryLinks, link_update, read_link_update
+from streams.stages.dedup.links import StoryLinks
 from streams.stages.dedup.summary import dumps_summary, group_summary, story_summary
+from streams.stages.dedup.updates import link_update, read_link_update
 from streams.stages.pipeline import (
     bags_from_headers,
     fingerprint_from_headers,

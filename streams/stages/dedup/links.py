@@ -32,23 +32,21 @@ when the list reaches its limit.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
-
-import orjson
 
 from streams.stages.dedup.config import DedupConfig
 from streams.stages.dedup.expiry import expire
 from streams.stages.dedup.state import GENERATION_KEY
 from streams.stages.dedup.stories import dot, time_factor
 
-__all__ = ["DERIVED", "MIN_STORIES_FOR_SHARE", "PART", "Link", "StoryLinks", "link_update", "read_link_update"]
+__all__ = ["DERIVED", "MIN_STORIES_FOR_SHARE", "PART", "Link", "StoryLinks"]
 
 GroupVector: TypeAlias = tuple[dict[str, float], float, float | None, float | None]  # sum, norm, first, last
+KEPT_PARTS = 4_096  # parts kept decoded: a candidate group's are read again and again (about 3 KB each)
 MIN_STORIES_FOR_SHARE = 40  # fewer stories counted tell no shared feature common (as ``TermStats``)
-UPDATE_FIELDS = ("e", "en", "f", "l", "t")  # of a story's record: its summed shared vector, its norm, its span, time
 PART, GROUP, LIST = "p:", "g:", "l:"  # the records; the derived groups and feature lists
 DERIVED = (GROUP, LIST)
 
@@ -73,6 +71,7 @@ class StoryLinks:
     _df: Counter[str] | None = None
     _generation = 0  # of the parts the counts were counted from (``GENERATION_KEY`` in ``index``)
     clock: float | None = None  # the latest time of a story updated: the sweep's "now"
+    _kept: OrderedDict[str, dict[str, Any]] | None = None  # the latest parts read or written, decoded
 
     def __init__(
         self,
@@ -86,7 +85,7 @@ class StoryLinks:
 
     def group_of(self, lang: str, story: str) -> str:
         """The group of a language's story (its own id when it is in none, or unknown)."""
-        part = self.state.get(_key(lang, story))
+        part = self._part(_key(lang, story))
         return str(part["g"]) if part else story
 
     def members(self, group: str) -> dict[str, str]:
@@ -96,7 +95,7 @@ class StoryLinks:
 
     def summaries(self, group: str) -> dict[str, dict[str, Any]]:
         """The summaries kept with the parts of ``group``'s stories, by language."""
-        parts = {lang: self.state.get(_key(lang, story)) for lang, story in self.members(group).items()}
+        parts = {lang: self._part(_key(lang, story)) for lang, story in self.members(group).items()}
         return {lang: dict(part["summary"]) for lang, part in parts.items() if part and part.get("summary")}
 
     def update(
@@ -129,15 +128,22 @@ class StoryLinks:
             taken_lang, taken_story = found.taken
             left = {k: v for k, v in self._members(found.group, now).items() if k != taken_lang}
             self.index[GROUP + found.group] = {"m": left, "t": now}
-            taken = self.state[_key(taken_lang, taken_story)]
-            self.state[_key(taken_lang, taken_story)] = {**taken, "g": group, "s": found.score}
+            taken = self._part(_key(taken_lang, taken_story)) or {}
+            self._keep(_key(taken_lang, taken_story), {**taken, "g": group, "s": found.score})
             self._post(group, taken.get("e") or {}, now)
             members[taken_lang] = taken_story
             changed = (found.group,)
-        self.state[key] = {**new, "g": group}
+        # listed under its uncommon features: all of them when it is new to its group or last listed half a
+        # time-to-live ago (entries expire), else those its vector has just gained
+        listed = self._uncommon(vector)
+        if part is None or part["g"] != group or now - float(part.get("pt") or 0.0) > self.config.ttl_seconds / 2:
+            new["pt"] = now
+        else:
+            new["pt"], listed = part["pt"], [feature for feature in listed if feature not in part["e"]]
+        self._keep(key, {**new, "g": group})
         self.index[GROUP + group] = {"m": members, "t": now}
         self.clock = now if self.clock is None else max(self.clock, now)
-        self._post(group, vector, now)
+        self._post(group, listed, now)
         return Link(group, found is not None, found.score if found else 0.0, changed)
 
     def reindex(self, key: str, part: Mapping[str, Any]) -> None:
@@ -166,6 +172,8 @@ class StoryLinks:
             if action == "keep":
                 continue
             target = store if store is not None else self.state if key.startswith(PART) else self.index
+            if self._kept is not None:
+                self._kept.pop(key, None)
             if action == "delete":
                 target.pop(key, None)
                 if key.startswith(PART):
@@ -184,18 +192,29 @@ class StoryLinks:
         vector: dict[str, float] = part["e"]
         rare = self._uncommon(vector)
         shared: Counter[str] = Counter()
-        for feature in rare:
-            listed = self.index.get(LIST + feature)
+        for listed in self._read([LIST + feature for feature in rare]):
             for other, stamp in (listed or {}).get("g", {}).items():
                 if other != group and now - stamp <= c.ttl_seconds:
                     shared[other] += 1
+        # the groups sharing the most uncommon features first, then by id: the first ``candidates`` with no
+        # story in its language, and as many with one (whose other stories it may take out); their records
+        # read a few at a time
+        ranked = [other for _, other in sorted((-n, other) for other, n in shared.items() if n >= c.cross_min_shared)]
         members: dict[str, dict[str, str]] = {}
-        for other, n in shared.items():
-            if n >= c.cross_min_shared:
-                members[other] = self._members(other, now)
-        # the groups sharing the most uncommon features first, then by id
-        ranked = sorted((-shared[other], other) for other, m in members.items() if m)
-        joinable = [other for _, other in ranked if lang not in members[other]][: c.candidates]
+        joinable: list[str] = []
+        taking: list[str] = []
+        step = 2 * c.candidates
+        for start in range(0, len(ranked), step):
+            chunk = ranked[start : start + step]
+            for other, record in zip(chunk, self._read([GROUP + other for other in chunk]), strict=True):
+                if not record or now - float(record["t"]) > c.ttl_seconds:
+                    continue
+                members[other] = dict(record["m"])
+                wanted = taking if lang in members[other] else joinable
+                if len(wanted) < c.candidates:
+                    wanted.append(other)
+            if len(joinable) >= c.candidates and len(taking) >= c.candidates:
+                break
         best: Found | None = None
         for other in joinable:
             summed = self._group_vector(members[other], now)
@@ -204,7 +223,7 @@ class StoryLinks:
                 best = Found(score, other, None)
         if best is not None:
             return best
-        for other in [other for _, other in ranked if lang in members[other]][: c.candidates]:
+        for other in taking:
             for taken_lang, taken_story in members[other].items():
                 taken = self._fresh(_key(taken_lang, taken_story), now)
                 if taken_lang == lang or taken is None or not taken.get("s"):
@@ -260,11 +279,20 @@ class StoryLinks:
             return None
         return summed, math.sqrt(math.fsum(w * w for w in summed.values())), first, last
 
+    def _read(self, keys: list[str]) -> list[Any]:
+        """The derived entries of ``keys`` (None where there is none), in one multi-get where the mapping has it."""
+        get_many = getattr(self.index, "get_many", None)
+        return list(get_many(keys)) if get_many is not None else [self.index.get(key) for key in keys]
+
     def _post(self, group: str, features: Iterable[str], now: float) -> None:
-        """List ``group`` under each of ``features`` (a list over ``max_postings`` becomes a marker)."""
+        """List ``group`` under each of ``features`` (a list over ``max_postings`` becomes a marker), in one
+        read and one write where the mapping has ``get_many`` and ``set_many``."""
         ttl, limit = self.config.ttl_seconds, self.config.max_postings
-        for feature in features:
-            stored = self.index.get(LIST + feature)
+        keys = [LIST + feature for feature in features]
+        if not keys:
+            return
+        written: dict[str, Any] = {}
+        for key, stored in zip(keys, self._read(keys), strict=True):
             if stored is not None and "common" in stored:
                 if now - stored["common"] <= ttl:
                     continue
@@ -272,7 +300,13 @@ class StoryLinks:
             groups = {**(stored["g"] if stored else {}), group: now}
             if len(groups) > limit:
                 groups = {g: t for g, t in groups.items() if now - t <= ttl}
-            self.index[LIST + feature] = {"g": groups} if len(groups) <= limit else {"common": now}
+            written[key] = {"g": groups} if len(groups) <= limit else {"common": now}
+        set_many = getattr(self.index, "set_many", None)
+        if set_many is not None:
+            set_many(written)
+        else:
+            for key, value in written.items():
+                self.index[key] = value
 
     def _uncommon(self, vector: Mapping[str, float]) -> list[str]:
         df = self._count_parts()
@@ -287,8 +321,8 @@ class StoryLinks:
         and counted again when parts were restored behind this object's back (a new ``GENERATION_KEY``)."""
         stored = self.index.get(GENERATION_KEY)
         generation = int(stored["g"]) if stored else 0
-        if self._df is None or generation != self._generation:
-            self._df, self._generation = Counter(), generation
+        if self._df is None or generation != self._generation:  # restored behind its back: nothing kept holds
+            self._df, self._generation, self._kept = Counter(), generation, None
             for key in list(self.state):
                 if isinstance(key, str) and key.startswith(PART):
                     self._count(None, self.state[key].get("e") or {})
@@ -309,14 +343,37 @@ class StoryLinks:
             if feature not in after:
                 df[feature] -= 1
 
+    def _part(self, key: str) -> dict[str, Any] | None:
+        """A stored part, decoded (the latest ``KEPT_PARTS`` read or written are kept so)."""
+        kept = self._kept
+        if kept is not None and key in kept:
+            kept.move_to_end(key)
+            return kept[key]
+        part = self.state.get(key)
+        if part is not None:
+            self._keep(key, part, write=False)
+        return part
+
+    def _keep(self, key: str, part: dict[str, Any], write: bool = True) -> None:
+        if write:
+            self.state[key] = part
+        if self._kept is None:
+            self._kept = OrderedDict()
+        self._kept[key] = part
+        self._kept.move_to_end(key)
+        if len(self._kept) > KEPT_PARTS:
+            self._kept.popitem(last=False)
+
     def _fresh(self, key: str, now: float) -> dict[str, Any] | None:
         """A part, or None (and it is dropped, from its group too) once it is past the time-to-live."""
-        part = self.state.get(key)
+        part = self._part(key)
         if part is None:
             return None
         if now - float(part.get("t") or 0.0) <= self.config.ttl_seconds:
             return dict(part)
         self.state.pop(key, None)
+        if self._kept is not None:
+            self._kept.pop(key, None)
         self._count(part.get("e") or {}, None)
         lang, story = _lang_story(key)
         group = self.index.get(GROUP + str(part["g"]))
@@ -327,33 +384,6 @@ class StoryLinks:
             else:
                 self.index.pop(GROUP + str(part["g"]), None)
         return None
-
-
-def link_update(lang: str, story: str, record: Mapping[str, Any], summary: Mapping[str, Any]) -> bytes:
-    """What the dedup stage sends the link step when a report starts or joins a story: the story's language and
-    id, what the link step compares of its record (``UPDATE_FIELDS``) and its summary."""
-    kept = {name: record.get(name) for name in UPDATE_FIELDS}
-    return orjson.dumps({"lang": lang, "story": story, "record": kept, "summary": summary})
-
-
-def read_link_update(payload: bytes) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-    """The language, story, record and summary of a ``link_update``; ``ValueError`` for anything else."""
-    try:
-        value = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"not a story update: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ValueError("not a story update: not an object")
-    lang, story, record, summary = (value.get(name) for name in ("lang", "story", "record", "summary"))
-    if not (isinstance(lang, str) and isinstance(story, str) and story and "|" not in lang):
-        raise ValueError("not a story update: no language or story")
-    if not (
-        isinstance(record, dict) and isinstance(record.get("e"), dict) and isinstance(record.get("t"), int | float)
-    ):
-        raise ValueError("not a story update: no shared vector or time")
-    if not isinstance(summary, dict):
-        raise ValueError("not a story update: no summary")
-    return lang, story, record, summary
 
 
 def _key(lang: str, story: str) -> str:
