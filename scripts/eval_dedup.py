@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Copies and stories on the development sets: a tuning half and a check half, next to a naive baseline.
 
-    python scripts/eval_dedup.py [--method worker|language|one] [--errors tuning|check] [--set FIELD=VALUE ...]
-                                 [--only tuning]
+    python scripts/eval_dedup.py [--errors tuning|check] [--set FIELD=VALUE ...] [--only tuning]
 
 The story groups of ``stories.jsonl`` and ``neardup.jsonl`` are split with a fixed seed into a tuning half
 (where thresholds and weights are chosen) and a check half (read only to see whether the method generalises).
@@ -10,7 +9,7 @@ A group goes to a half with its near-miss siblings (named in its ``label_note``)
 ``story_related.json`` ties to it, so no story straddles the halves and each half has siblings to keep apart.
 The distractors (``labelled.jsonl`` items of no group, and the items of the RSS/Atom files in ``feeds/``) are
 split the same way. Each half runs on its own, in publication order, through the code the worker runs
-(``parse_payload``, ``tag``, an index per partition of languages and the link step: ``KeyedDedup``, over dicts).
+(``parse_payload``, ``tag``, ``DedupIndex`` over a dict).
 
 Reported per half:
 - same-language and cross-language same-story pairs: precision, recall, F1 (pairs inside one set of
@@ -41,8 +40,6 @@ from typing import Any
 
 import orjson
 
-from streams.runtime.dedup_partitions import language_partition
-from streams.settings import Settings
 from streams.stages.dedup.fingerprint import jaccard, shingle_hashes
 from streams.stages.dedup.index import DedupConfig, DedupIndex
 from streams.stages.dedup.keyed import KeyedDedup
@@ -56,12 +53,6 @@ HALVES = ("tuning", "check")
 COPY_GROUP_TYPES = {"syndicated_copy", "same_outlet_duplicate"}
 FETCHED = "2026-11-29T12:00:00.000Z"  # one fetch time: the sets span years; the time-to-live is tested apart
 BASELINE_COPY = 0.5
-METHODS = {
-    "worker": "as the worker runs it: an index per partition of languages (STREAMS_PARTITIONS of them), "
-    "stories linked across languages in a second step",
-    "language": "an index per language, stories linked across languages in a second step",
-    "one": "one index for every language, which links stories across languages itself (the method before)",
-}
 ALL_ROWS: list[Any] = []  # in the files' order (stories, neardup, labelled, feeds), for --order file
 _SIBLINGS = re.compile(r"[Ss]iblings?:\s*((?:s\d-\d+[,\s]*(?:and\s*)?)+)")
 
@@ -215,34 +206,39 @@ def _component_stats(rows: list[Row], siblings: dict[str, set[str]], excluded: s
     return [same, cross, sum(n - 1 for n in families.values()), pairs, sum(r.group is None for r in rows)]
 
 
-def run_system(rows: list[Row], config: DedupConfig, method: str = "worker") -> dict[str, dict[str, Any]]:
-    """Verdicts by ``METHODS[method]``; an article's story is its story's group at the end of the run (what
-    ``news.stories`` shows) when stories are linked across languages in a second step."""
-    if method == "one":
-        index = DedupIndex({}, config)
-    else:
-        partitions = Settings().partitions
-        keyed = KeyedDedup(
-            config, partition_of=(lambda lang: language_partition(lang, partitions)) if method == "worker" else None
-        )
+def run_system(rows: list[Row], config: DedupConfig) -> dict[str, dict[str, Any]]:
+    index = DedupIndex({}, config)
+    out: dict[str, dict[str, Any]] = {}
+    to_row: dict[str, str] = {}
+    for offset, row in enumerate(rows):
+        article = _article(row, offset)
+        verdict = index.check(article).as_dict()
+        to_row.setdefault(article.id, row.id)
+        for name in ("dup_of", "story"):
+            verdict[name] = to_row.get(verdict[name], verdict[name])
+        out[row.id] = verdict
+    return out
+
+
+def run_by_language(rows: list[Row], config: DedupConfig) -> dict[str, dict[str, Any]]:
+    """Dedup keyed by language (``KeyedDedup``): an index per language that links no story across languages,
+    and the stories linked across languages from their summaries (``StoryLinks``); an article's story is its
+    story's group at the end of the run (what ``news.stories`` would show)."""
+    keyed = KeyedDedup(config)
     out: dict[str, dict[str, Any]] = {}
     to_row: dict[str, str] = {}
     story_of: dict[str, tuple[str, str]] = {}
     for offset, row in enumerate(rows):
         article = _article(row, offset)
-        if method == "one":
-            verdict = index.check(article).as_dict()
-        else:
-            checked = keyed.check(article)
-            verdict = checked.verdict.as_dict()
-            story_of[row.id] = (checked.lang, verdict["story"])
+        checked = keyed.check(article)
+        verdict = checked.verdict.as_dict()
         to_row.setdefault(article.id, row.id)
+        verdict["dup_of"] = to_row.get(verdict["dup_of"], verdict["dup_of"])
+        story_of[row.id] = (checked.lang, verdict["story"])
         out[row.id] = verdict
     for row_id, verdict in out.items():
-        if row_id in story_of:
-            verdict["story"] = keyed.group_of(*story_of[row_id])
-        for name in ("dup_of", "story"):
-            verdict[name] = to_row.get(verdict[name], verdict[name])
+        group = keyed.group_of(*story_of[row_id])
+        verdict["story"] = to_row.get(group, group)
     return out
 
 
@@ -380,10 +376,9 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="a DedupConfig field")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument(
-        "--method",
-        choices=sorted(METHODS),
-        default="worker",
-        help="; ".join(f"{name}: {text}" for name, text in METHODS.items()),
+        "--by-language",
+        action="store_true",
+        help="dedup keyed by language, stories linked across languages from their summaries (StoryLinks)",
     )
     parser.add_argument(
         "--order",
@@ -410,8 +405,8 @@ def main() -> int:
     errors: dict[str, list[str]] = {}
     ordered = {h: _ordered(halves[h], args.order) for h in names}
     for half in names:
-        verdicts = run_system(ordered[half], config, args.method)
-        results[half], errors[half] = score(ordered[half], verdicts, siblings, related)
+        system = run_by_language if args.by_language else run_system
+        results[half], errors[half] = score(ordered[half], system(ordered[half], config), siblings, related)
     if not args.no_baseline:
         shingles = {r.id: _baseline_shingles(r) for r in rows}
         best_t, best_f1 = 0.0, -1.0

@@ -310,17 +310,11 @@ def _classify(inputs: Sequence[str], rules_path: Path | None, full: bool, out: T
 
 
 def _dedup(input_name: str, settings: Settings, out: TextIO) -> int:
-    from streams.runtime.dedup_partitions import language_partition
-    from streams.stages.dedup.index import DedupConfig
-    from streams.stages.dedup.keyed import KeyedDedup
+    from streams.stages.dedup.index import DedupConfig, DedupIndex
     from streams.stages.parsing import RawMeta
     from streams.stages.pipeline import parse_and_tag
 
-    # as the worker: an index per partition of languages (as many as STREAMS_PARTITIONS), and the link step
-    dedup = KeyedDedup(
-        DedupConfig(ttl_seconds=settings.dedup_ttl_seconds),
-        partition_of=lambda lang: language_partition(lang, settings.partitions),
-    )
+    index = DedupIndex({}, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
     shown: dict[str, str] = {}  # internal id -> the id its first input gave, so dup_of and story read alike
     for label, payload, content_type in _read_records([input_name]):
         try:  # tagged as the parse stage does: the story step reads the entities
@@ -330,11 +324,10 @@ def _dedup(input_name: str, settings: Settings, out: TextIO) -> int:
             continue
         for item, article in enumerate(articles):
             article.origin.update(topic="input", offset=label, item=item)
-            keyed = dedup.check(article)
-            verdict = {**keyed.verdict.as_dict(), "group": keyed.group}
+            verdict = index.check(article).as_dict()
             own = article.origin.get("given_id") or article.id  # each input line's own id, whatever it copies
             shown.setdefault(article.id, own)
-            for field in ("dup_of", "story", "group"):
+            for field in ("dup_of", "story"):
                 if verdict[field]:
                     verdict[field] = shown.get(verdict[field], verdict[field])
             out.write(orjson.dumps({"id": own, **verdict}).decode() + "\n")

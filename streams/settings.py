@@ -69,7 +69,6 @@ class Topics:
     deadletter: str = "news.deadletter"
     ingest_state: str = "news.ingest.state"  # compacted: what the feed poller has published
     stories: str = "news.stories"  # compacted: the current summary of each story, keyed by story id
-    links: str = "news.story-links"  # each language story's update, for the link step (one key, one partition)
 
     def outputs(self) -> tuple[str, ...]:
         """Every topic a record can end in: each input id appears in exactly one of these."""
@@ -293,7 +292,7 @@ _VARS: dict[str, _Var] = {
 }
 _TOPIC_HELP = {
     "raw": "raw items as fetched: feeds, pages, API JSON, scraped text",
-    "articles": "parsed and tagged articles, keyed by language: each partition holds the dedup index of its languages",
+    "articles": "parsed and tagged articles (one key, so one partition holds the dedup index)",
     "unique": "articles that repeat no earlier one, keyed by article id",
     "syria_diplomacy": "Syria-related diplomatic news",
     "syria_other": "other Syria-related news",
@@ -303,9 +302,7 @@ _TOPIC_HELP = {
     "deadletter": "input that could not be processed: the original bytes with `dlq.*` headers",
     "ingest_state": "compacted: what the feed poller has published",
     "stories": "compacted, keyed by story id: each story's current summary (headline, reports, languages, "
-    "outlets, first/last seen, routes, members, its stories by language), for `python -m streams stories`",
-    "links": "internal: each language story's summary and shared vector whenever a report starts or joins it, "
-    "for the step that links stories across languages (one key, so one partition)",
+    "outlets, first/last seen, routes, members), for `python -m streams stories`",
 }
 
 

@@ -37,7 +37,7 @@ from streams.headers import (
 from streams.runtime.kafka import wait_for_broker
 from streams.settings import Settings
 from streams.tools.produce import messages_from_files, publish
-from streams.tools.stories import read_stories, select_stories, stories_caught_up, stories_table
+from streams.tools.stories import read_stories, select_stories, stories_table
 
 __all__ = ["run_demo", "stories_view"]
 
@@ -123,7 +123,6 @@ def run_demo(base: Settings, keep: bool = False) -> int:
         records = asyncio.run(drain(settings, settings.topics.outputs(), expected, timeout=90.0))
         console.print(f"[bold]result[/]: {len(records)} records in {time.monotonic() - started:.1f}s")
         console.print(_table(settings, records))
-        asyncio.run(stories_caught_up(settings))  # the link step's summaries follow the routed records
         console.print(stories_view(asyncio.run(read_stories(settings))))
         console.print(f"metrics: http://{settings.web_host}:{settings.web_port}/metrics  (until the worker stops)")
         _print_metrics(console, settings)

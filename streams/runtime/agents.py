@@ -1,11 +1,9 @@
-"""The four agents (parse, dedup, link, route): each event through a pure stage, its outputs sent, its metrics
-kept.
+"""The three agents (parse, dedup, route): each event through a pure stage, its outputs sent, its metrics kept.
 
 Parse and route are stateless: several instances of each share the stream, so one event's wait for the
 broker's acknowledgement overlaps another's work and the producer batches their sends (each event is still
-acknowledged only after its own outputs). Dedup is one instance per partition of the articles topic (keyed
-by language: ``dedup_key``) and link one instance for all: their verdicts follow the order, and their outputs
-are acknowledged through a window of deliveries each (``acks.DeliveryWindow``).
+acknowledged only after its own outputs). Dedup stays one instance: its verdicts follow the order, and its
+outputs are acknowledged through a window of deliveries (``acks.DeliveryWindow``).
 """
 
 from __future__ import annotations
@@ -15,22 +13,17 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import faust
 
 from streams.runtime.acks import Acknowledger, DeliveryWindow, ManualStream
-from streams.runtime.dedup_partitions import articles_key
 from streams.runtime.metrics import STAGES, Metrics, language_label
 from streams.runtime.sending import DeadLetters, Outputs
 from streams.settings import Settings, Topics
-from streams.stages.dedup.features import UNKNOWN_LANG
 from streams.stages.dedup.index import DedupIndex
-from streams.stages.dedup.links import StoryLinks
-from streams.stages.dedup.summary import dumps_summary, group_summary, story_summary
-from streams.stages.dedup.updates import link_update, read_link_update
+from streams.stages.dedup.summary import dumps_summary, story_summary
 from streams.stages.pipeline import (
     bags_from_headers,
     fingerprint_from_headers,
@@ -43,18 +36,11 @@ from streams.stages.pipeline import (
 from streams.stages.record import Article
 from streams.stages.routing import Rules, RulesWatcher, decide
 
-__all__ = ["LINKS_KEY", "Handlers", "RulesInForce", "dedup_key", "install_agents"]
+__all__ = ["DEDUP_KEY", "Handlers", "RulesInForce", "install_agents"]
 
 log = logging.getLogger(__name__)
 
-LINKS_KEY = b"links"  # every story update's key on the links topic: one partition holds the link step's state
-
-
-def dedup_key(article: Article) -> bytes:
-    """An article's key on the articles topic: its language (its partition: ``language_partition``). Copies,
-    and the reports a story gathers in one language, are in one language, so the index of a language's
-    partition sees all it compares."""
-    return articles_key(article.lang or UNKNOWN_LANG)
+DEDUP_KEY = b"dedup"  # every article's key on the articles topic: one partition holds the whole dedup index
 
 
 class RulesInForce:
@@ -91,21 +77,17 @@ class Handlers:
         topics: Topics,
         outputs: Outputs,
         dead_letters: DeadLetters,
-        indexes: Callable[[int], DedupIndex],
-        links: StoryLinks,
+        index: DedupIndex,
         rules: RulesInForce,
         window: DeliveryWindow,
-        links_window: DeliveryWindow,
     ) -> None:
         self.metrics = metrics
         self.topics = topics
         self.outputs = outputs
         self.dead_letters = dead_letters
-        self.indexes = indexes  # the dedup index of a partition of the articles topic
-        self.links = links
+        self.index = index
         self.rules = rules
         self.window = window
-        self.links_window = links_window
         # CPU time of each stage's own work (on the event loop's thread: what other tasks do while a handler
         # waits for the broker is not counted)
         self._cpu = {stage: metrics.stage_cpu_seconds.labels(stage=stage) for stage in STAGES}
@@ -126,7 +108,7 @@ class Handlers:
             payloads = []
             for item, article in enumerate(parsed):
                 article.origin.update(origin, item=item)
-                payloads.append((dedup_key(article), article.dumps()))
+                payloads.append(article.dumps())
         except Exception as exc:
             self._cpu["parse"].inc(time.thread_time() - cpu)
             await self.dead_letters.send("parse", event, exc)
@@ -136,9 +118,9 @@ class Handlers:
         self._cpu["parse"].inc(time.thread_time() - cpu)
         try:
             deliveries = []
-            for (key, payload), fp_header in zip(payloads, fp_headers, strict=True):
-                deliveries.append(await self.outputs.send(self.topics.articles, key, payload, fp_header))
-            await asyncio.gather(*deliveries)  # all of a feed's items in flight at once, in order per language
+            for payload, fp_header in zip(payloads, fp_headers, strict=True):
+                deliveries.append(await self.outputs.send(self.topics.articles, DEDUP_KEY, payload, fp_header))
+            await asyncio.gather(*deliveries)  # all of a feed's items in flight at once, in order on one partition
         except Exception as exc:
             await self.dead_letters.output_failed("parse", event, exc)
             return True
@@ -150,23 +132,20 @@ class Handlers:
         self.metrics.received.labels(stage="dedup").inc()
         started, cpu = time.perf_counter(), time.thread_time()
         try:
-            index = self.indexes(event.message.partition)
             article = Article.loads(event.message.value)
             headers = dict(event.message.headers or ())
-            verdict = index.check(  # the headers decoded only if the article needs them
+            verdict = self.index.check(  # the headers decoded only if the article needs them
                 article,
                 functools.partial(fingerprint_from_headers, headers, article),
                 route=self._route_name(article),
                 story_bags=functools.partial(bags_from_headers, headers, article),
             )
             article.dedup = verdict.as_dict()
-            story = None if verdict.duplicate else index.story_record(verdict.story)
+            story = None if verdict.duplicate else self.index.story_record(verdict.story)
             payload = article.dumps()
-            # the story changed (or is sent again for a redelivered report): the link step takes its update
-            update = None
-            if story is not None:
-                lang = article.lang or UNKNOWN_LANG
-                update = link_update(lang, verdict.story, story, story_summary(verdict.story, story))
+            # the story's summary changed (or is sent again for a redelivered report)
+            summary = None if story is None else story_summary(verdict.story, story)
+            summary_bytes = None if summary is None else dumps_summary(summary)
         except Exception as exc:
             self._cpu["dedup"].inc(time.thread_time() - cpu)
             await self.dead_letters.send("dedup", event, exc)
@@ -176,47 +155,15 @@ class Handlers:
             self.metrics.duplicates.labels(kind=verdict.kind or "near").inc()
         target = self.topics.duplicates if verdict.duplicate else self.topics.unique
         delivery = await self.outputs.send(target, article.id.encode(), payload)
-        if update is not None:
-            sent = await self.outputs.send(self.topics.links, LINKS_KEY, update)
+        if summary is not None and summary_bytes is not None:
+            sent = await self.outputs.send(self.topics.stories, verdict.story.encode(), summary_bytes)
             delivery = asyncio.gather(delivery, sent)  # the event is acknowledged once both are delivered
-            if index.joined is not None:
-                self.metrics.story_events.labels(event=index.joined).inc()
+            if self.index.joined is not None:
+                self.metrics.story_events.labels(event=self.index.joined).inc()
+                self.metrics.story_size.observe(summary["reports"])
         await self.window.add(manual, event, delivery)
         self.metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
         return False  # acknowledged once its output is delivered
-
-    async def link(self, manual: ManualStream, event: Any) -> bool:
-        """A language story's update: linked into its group (``StoryLinks``), whose summary goes to the stories
-        topic; a story that has just joined another language's group is removed from it as a story of its own,
-        and a group it took a story out of gets its summary without it."""
-        self.links_window.raise_if_failed()
-        self.metrics.received.labels(stage="link").inc()
-        started, cpu = time.perf_counter(), time.thread_time()
-        try:
-            lang, story, record, summary = read_link_update(event.message.value)
-            link = self.links.update(lang, story, record, summary)
-            group = group_summary(link.group, self.links.summaries(link.group))
-            payload = dumps_summary(group)
-            # a group it took a story out of: its summary without it
-            changed = [(name, self.links.summaries(name)) for name in link.changed]
-            others = [(name, dumps_summary(group_summary(name, parts)) if parts else b"") for name, parts in changed]
-        except Exception as exc:
-            self._cpu["link"].inc(time.thread_time() - cpu)
-            await self.dead_letters.send("link", event, exc)
-            return True
-        self._cpu["link"].inc(time.thread_time() - cpu)
-        delivery = await self.outputs.send(self.topics.stories, link.group.encode(), payload)
-        for name, value in others:
-            delivery = asyncio.gather(delivery, await self.outputs.send(self.topics.stories, name.encode(), value))
-        if link.linked:
-            self.metrics.story_events.labels(event="cross_language").inc()
-            if story != link.group:  # an empty summary removes a story (``tools.stories``)
-                removed = await self.outputs.send(self.topics.stories, story.encode(), b"")
-                delivery = asyncio.gather(delivery, removed)
-        self.metrics.story_size.observe(group["reports"])
-        await self.links_window.add(manual, event, delivery)
-        self.metrics.stage_seconds.labels(stage="link").observe(time.perf_counter() - started)
-        return False
 
     def _route_name(self, article: Article) -> str | None:
         """The route the article's report takes, for its story's summary: the parse stage's decision (the
@@ -257,7 +204,7 @@ class Handlers:
 
 
 def install_agents(app: faust.App, settings: Settings, handlers: Handlers, acks: Acknowledger) -> None:
-    """Register the four agents, each acknowledging its events by hand through ``acks``."""
+    """Register the three agents, each acknowledging its events by hand through ``acks``."""
     topics = settings.topics
     raw = app.topic(topics.raw, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw")
 
@@ -268,10 +215,6 @@ def install_agents(app: faust.App, settings: Settings, handlers: Handlers, acks:
     @app.agent(handlers.outputs.topic(topics.articles), name="dedup")
     async def dedup_agent(stream: Any) -> None:
         await acks.each_event(stream.noack(), handlers.dedup)
-
-    @app.agent(handlers.outputs.topic(topics.links), name="link")
-    async def link_agent(stream: Any) -> None:
-        await acks.each_event(stream.noack(), handlers.link)
 
     @app.agent(handlers.outputs.topic(topics.unique), name="route", concurrency=settings.concurrency)
     async def route_agent(stream: Any) -> None:

@@ -1,26 +1,21 @@
-"""The Faust app: four thin agents around the pure stages, plus the web endpoints.
+"""The Faust app: three thin agents around the pure stages, plus the web endpoints.
 
     news.raw --parse+tag--> news.articles --dedup--> news.unique --route--> news.syria.diplomacy
                                                |--> news.duplicates            news.syria.other / news.other
-                                               \\-> news.story-links --link--> news.stories (compacted)
+                                               \\-> news.stories (compacted: each story's current summary)
     any stage's failure --> news.deadletter (original bytes + dlq.* headers)   news.review (uncertain)
 
 Keys and partitions (why state lives where it is needed):
 
 - ``news.raw``: any key; parsing is stateless, so raw partitions spread parse work over workers.
-- ``news.articles``: keyed by language (``dedup_key``), so each partition holds the dedup index of its
-  languages (a Faust table partition, changelogged, on rocksdict by default; an index per partition:
-  ``dedup_partitions``): a copy and its original, and the reports a story gathers in one language, meet in
-  one index, and two workers give the same verdicts as one. The changelog carries the index's records; its
-  candidate lists and stories are rebuilt from them (``dedup_table``). Each record's dedup fingerprint comes
-  in a header, computed by the parse stage, which scales out: the dedup instances do no work that can be
-  done before them.
-- ``news.story-links``: one key (``LINKS_KEY``), so one partition and one link step: the dedup agent sends a
-  story's update whenever a report starts or joins it, and acknowledges the article only once both its
-  output and the update are delivered; the link step links the stories of one event across languages
-  (``streams.stages.dedup.links``, its own changelogged table).
-- ``news.stories``: keyed by story id, compacted: the link agent sends the summary of a story's group (its
-  stories in every language) whenever one of them changes.
+- ``news.articles``: every record carries the same key (``DEDUP_KEY``), so all of them land in one
+  partition and the whole dedup index (a Faust table, changelogged, on rocksdict by default) lives with
+  them: every article is compared with every other, and two workers give the same verdicts as one. The
+  changelog carries the index's records; its candidate lists are rebuilt from them (``dedup_table``).
+  Each record's dedup fingerprint comes in a header, computed by the parse stage, which scales out: the one
+  dedup instance bounds what added workers can gain, so it does no work that can be done before it.
+- ``news.stories``: keyed by story id, compacted: the dedup agent sends a story's summary whenever a report
+  starts or joins it, and acknowledges the article only once both its output and the summary are delivered.
 - ``news.unique`` and every output topic: keyed by article id, so routing spreads over partitions, a
   replayed article lands where its first copy did, and compaction or consumers can drop repeats by key.
 
@@ -37,16 +32,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import faust
 
 from streams.runtime.acks import Acknowledger, DeliveryWindow, exit_for_restart
-from streams.runtime.agents import LINKS_KEY, Handlers, RulesInForce, dedup_key, install_agents
+from streams.runtime.agents import DEDUP_KEY, Handlers, RulesInForce, install_agents
 from streams.runtime.deadletter import refused_output
-from streams.runtime.dedup_partitions import ArticlesPartitioner, PartitionIndexes
-from streams.runtime.dedup_table import DedupTable, LinksTable, LocalLists, changelog_configs
+from streams.runtime.dedup_table import DedupTable, LocalLists, changelog_configs
 from streams.runtime.health import HealthMonitor
 from streams.runtime.kafka import MAX_MESSAGE_BYTES, ssl_context
 from streams.runtime.metrics import Metrics, build_metrics
@@ -58,10 +51,9 @@ from streams.runtime.sweeper import SWEEP_INTERVAL_S, StateSweeper
 from streams.runtime.web import install_views
 from streams.settings import Settings
 from streams.stages.dedup.index import DedupConfig, DedupIndex
-from streams.stages.dedup.links import StoryLinks
 from streams.stages.routing import RulesWatcher
 
-__all__ = ["DEDUP_IN_FLIGHT", "FETCH_WAIT_MS", "LINKS_KEY", "create_app", "dedup_key"]
+__all__ = ["DEDUP_IN_FLIGHT", "DEDUP_KEY", "FETCH_WAIT_MS", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +98,6 @@ def _faust_app(settings: Settings) -> faust.App:
         broker_commit_interval=settings.commit_interval_s,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        producer_partitioner=ArticlesPartitioner(),  # an article goes to its language's partition
         producer_max_request_size=MAX_MESSAGE_BYTES,
         producer_request_timeout=settings.producer_timeout_s,
         web_enabled=True,
@@ -118,41 +109,23 @@ def _faust_app(settings: Settings) -> faust.App:
     )
 
 
-def _dedup_state(app: faust.App, settings: Settings) -> tuple[DedupTable, PartitionIndexes, LinksTable, StoryLinks]:
-    """The dedup table and an index per partition over it, the link step's table and its links; what follows
-    from the records (stories, candidate lists; groups, their lists) is not changelogged but rebuilt from the
-    tables' records (``dedup_table``)."""
-    config = DedupConfig(ttl_seconds=settings.dedup_ttl_seconds, cross_language=False)  # the link step does
-    state = _added(app, DedupTable(app, name="dedup-state", **_table_options(app, settings)))
-    links_state = _added(app, LinksTable(app, name="story-links", **_table_options(app, settings)))
+def _dedup_index(app: faust.App, settings: Settings) -> tuple[DedupTable, DedupIndex]:
+    """The dedup table (changelogged) and the index over it; what follows from the records (stories, candidate
+    lists) is not changelogged but rebuilt from the table's records (``dedup_table``)."""
+    state = DedupTable(
+        app,
+        name="dedup-state",
+        default=None,
+        beacon=app.tables.beacon,
+        partitions=settings.partitions,
+        options=rocksdb_options(settings.dedup_cache_mb) if settings.store == "rocksdb" else None,
+        extra_topic_configs=changelog_configs(settings.dedup_ttl_seconds),
+    )
+    app.tables.add(state)
+    config = DedupConfig(ttl_seconds=settings.dedup_ttl_seconds)
+    index = DedupIndex(state, config, index=LocalLists(state))
     state.reindexer = lambda derived: DedupIndex(state, config, index=derived)
-    links_state.reindexer = lambda derived: StoryLinks(links_state, config, index=derived)
-    links = StoryLinks(links_state, config, index=LocalLists(links_state))
-    return state, PartitionIndexes(state, config), links_state, links
-
-
-def _table_options(app: faust.App, settings: Settings) -> dict[str, Any]:
-    return {
-        "default": None,
-        "beacon": app.tables.beacon,
-        "partitions": settings.partitions,
-        "options": rocksdb_options(settings.dedup_cache_mb, settings.partitions)
-        if settings.store == "rocksdb"
-        else None,
-        "extra_topic_configs": changelog_configs(settings.dedup_ttl_seconds),
-    }
-
-
-T = TypeVar("T", bound=DedupTable)
-
-
-def _added(app: faust.App, table: T) -> T:
-    app.tables.add(table)
-    return table
-
-
-def _dead_letter(dead_letters: DeadLetters, stage: str) -> Callable[[Any, BaseException], Awaitable[None]]:
-    return lambda event, error: dead_letters.send(stage, event, error)
+    return state, index
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
@@ -161,12 +134,12 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     apply_all(FETCH_WAIT_MS)  # see streams.runtime.patches
     app = _faust_app(settings)
     topics = settings.topics
-    outputs = Outputs(app, (topics.articles, topics.unique, topics.links, topics.stories, *topics.outputs()))
+    outputs = Outputs(app, (topics.articles, topics.unique, topics.stories, *topics.outputs()))
     dead_letters = DeadLetters(outputs, topics.deadletter, metrics)
-    state, indexes, links_state, links = _dedup_state(app, settings)
+    state, index = _dedup_index(app, settings)
     end_for_restart = exit_for_restart(HELD_EXIT_DELAY_S)  # held events and stalled partitions: a new process
     health = HealthMonitor(
-        app, settings, metrics, (topics.raw, topics.articles, topics.links, topics.unique), on_stall=end_for_restart
+        app, settings, metrics, (topics.raw, topics.articles, topics.unique), on_stall=end_for_restart
     )
     health.install()
     # The lag probe's Kafka clients close when the app stops: Faust unwinds the app's exit stack after it has
@@ -175,39 +148,30 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
     acks = Acknowledger(on_stuck=end_for_restart)
     metrics.worker_up.set(1)
     metrics.worker_restarts.set(int(os.environ.get(RESTARTS_ENV, "0") or 0))
-    window, links_window = (
-        DeliveryWindow(
-            acks,
-            size=DEDUP_IN_FLIGHT,
-            dead_letter=_dead_letter(dead_letters, stage),
-            refused_output=refused_output,
-        )
-        for stage in ("dedup", "link")
+    window = DeliveryWindow(
+        acks,
+        size=DEDUP_IN_FLIGHT,
+        dead_letter=lambda event, error: dead_letters.send("dedup", event, error),
+        refused_output=refused_output,
     )
     handlers = Handlers(
         metrics=metrics,
         topics=topics,
         outputs=outputs,
         dead_letters=dead_letters,
-        indexes=indexes,
-        links=links,
+        index=index,
         rules=RulesInForce(RulesWatcher(settings.rules_path), metrics),
         window=window,
-        links_window=links_window,
     )
     install_agents(app, settings, handlers, acks)
-    sweepers = (
-        StateSweeper(state, indexes, lambda: indexes.clock, metrics, settings.dedup_sweep_keys, state="dedup"),
-        StateSweeper(links_state, lambda _: links, lambda: links.clock, metrics, settings.dedup_sweep_keys, "links"),
-    )
+    sweeper = StateSweeper(state, index, metrics, settings.dedup_sweep_keys)
 
     @app.timer(interval=SWEEP_INTERVAL_S)  # type: ignore[untyped-decorator]
     async def sweep_dedup_state() -> None:
-        for sweeper in sweepers:
-            try:
-                sweeper.step()
-            except Exception:  # a sweep that fails leaves expired entries for the next step: never the worker down
-                log.exception("%s state sweep failed; the next step tries again", sweeper.state)
+        try:
+            sweeper.step()
+        except Exception:  # a sweep that fails leaves expired entries for the next step: never the worker down
+            log.exception("dedup state sweep failed; the next step tries again")
 
     install_views(app, metrics=metrics, dedup_state=state, acks=acks, health=health)
     app.conf.streams_settings = settings  # for the CLI and tests

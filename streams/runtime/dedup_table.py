@@ -24,11 +24,9 @@ import faust
 
 from streams.runtime.patches.stores import PartitionStore, decode_key, decode_value
 from streams.stages.dedup.index import DERIVED_PREFIXES, RECORD_PREFIXES
-from streams.stages.dedup.links import DERIVED as LINK_DERIVED
-from streams.stages.dedup.links import PART as LINK_PART
 from streams.stages.dedup.state import GENERATION_KEY, new_generation
 
-__all__ = ["CHANGELOG_RETENTION_TTLS", "DedupTable", "LinksTable", "LocalLists", "changelog_configs"]
+__all__ = ["CHANGELOG_RETENTION_TTLS", "DedupTable", "LocalLists", "changelog_configs"]
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +85,7 @@ class LocalLists(MutableMapping[str, Any]):
             partition.set_many(items)
 
     def __iter__(self) -> Iterator[str]:
-        prefixes = getattr(self._table, "derived_prefixes", DERIVED_PREFIXES)
-        return (key for key in self._table.data if isinstance(key, str) and key[:2] in prefixes)
+        return (key for key in self._table.data if isinstance(key, str) and key[:2] in DERIVED_PREFIXES)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -118,8 +115,6 @@ class DedupTable(faust.Table[str, Any]):
     changelog."""
 
     reindexer: ReindexerFor | None = None  # set by the app: a DedupIndex over the derived entries given
-    record_prefixes: tuple[str, ...] = RECORD_PREFIXES  # what the changelog carries ...
-    derived_prefixes: tuple[str, ...] = DERIVED_PREFIXES  # ... and what is rebuilt from it (or, in an old one, applied)
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
         events = list(batch)
@@ -147,7 +142,7 @@ class DedupTable(faust.Table[str, Any]):
                 key = decode_key(store, message.key) if message.key is not None else None
                 if key == GENERATION_KEY:  # an old changelog's generation: the store's own is set below
                     continue
-                if not isinstance(key, str) or key[:2] not in (*self.record_prefixes, *self.derived_prefixes):
+                if not isinstance(key, str) or key[:2] not in (*RECORD_PREFIXES, *DERIVED_PREFIXES):
                     rest.append(event)
                     continue
                 view = views.get(message.partition)
@@ -155,7 +150,7 @@ class DedupTable(faust.Table[str, Any]):
                     view = views[message.partition] = PartitionStore(store, message.partition)
                     indexes[message.partition] = self.reindexer(view)
                 value = decode_value(store, message.value) if message.value is not None else None
-                if key[:2] in self.derived_prefixes:  # an old changelog's list or story record
+                if key[:2] in DERIVED_PREFIXES:  # an old changelog's list or story record
                     if value is None:
                         view.pop(key, None)
                     else:
@@ -175,11 +170,3 @@ class DedupTable(faust.Table[str, Any]):
         for view in views.values():  # records changed behind the index's back: it counts the words again
             view[GENERATION_KEY] = new_generation()
         return rest
-
-
-class LinksTable(DedupTable):
-    """The link step's table (``streams.stages.dedup.links``): its changelog carries the stories' parts, and the
-    groups and the features' lists of groups are rebuilt from them (``StoryLinks.reindex``)."""
-
-    record_prefixes = (LINK_PART,)
-    derived_prefixes = LINK_DERIVED

@@ -15,14 +15,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Plat
 
 __all__ = ["Metrics", "build_metrics", "language_label"]
 
-STAGES = ("parse", "dedup", "link", "route")
+STAGES = ("parse", "dedup", "route")
 CPU_STAGES = (*STAGES, "sweep")  # the stages whose CPU time is counted (``stage_cpu_seconds``)
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _STORY_SIZE_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100, 250, 1000)
 STORY_EVENTS = ("started", "joined", "cross_language")  # as streams.stages.dedup.storystep names them
 SWEEP_ACTIONS = ("delete", "prune")  # as streams.stages.dedup.expiry names them
-SWEPT_STATES = ("dedup", "links")  # the tables swept: the dedup index's, the link step's
 _E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -162,8 +161,8 @@ def build_metrics(
         dedup_swept=Counter(
             "dedup_swept_entries_total",
             "Dedup state entries past the time-to-live, by what the sweep did: delete, or prune (a list "
-            "written back without its expired entries), and by state: the dedup index's or the link step's.",
-            ["action", "state"],
+            "written back without its expired entries).",
+            ["action"],
             namespace=namespace,
             registry=registry,
         ),
@@ -241,8 +240,7 @@ def build_metrics(
     for event in STORY_EVENTS:
         metrics.story_events.labels(event=event)
     for action in SWEEP_ACTIONS:
-        for state in SWEPT_STATES:
-            metrics.dedup_swept.labels(action=action, state=state)
+        metrics.dedup_swept.labels(action=action)
     return metrics
 
 

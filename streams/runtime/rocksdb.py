@@ -4,13 +4,11 @@ In the worker the index runs over a Faust table kept in RocksDB (rocksdict) and 
 topic; ``rocksdb_options`` gives that table its sizes. Faust's defaults suit a machine of its own: a 2 GB
 block cache and three 64 MB write buffers for *each* table partition's database, so a worker's memory would
 grow with its state towards gigabytes. Here the cache is bounded (``STREAMS_DEDUP_CACHE_MB``) and the write
-buffers are two of 16 MB, shared out over the table's partitions: articles are keyed by language, so several
-partitions' databases fill, and each gets ``1 / partitions`` of the cache (8 MB at least) and of the write
-buffers (4 MB each at least), so the bound holds for a worker whatever partitions it holds. The Bloom
-filters get 10 bits a key instead of Faust's 3: most keys a new article looks up (its 42 LSH bands) are in
-no database, and at 3 bits a third of those lookups read a data block for nothing (about 1% at 10 bits); the
-band lists' reads took 150 µs an article instead of 230 in ``bench --stage dedup``, for about 1 MB more
-memory per 800,000 keys.
+buffers are two of 16 MB, per database: all dedup state is in one partition (``DEDUP_KEY``), so the other
+partitions' databases stay empty and the bound holds for the worker. The Bloom filters get 10 bits a key
+instead of Faust's 3: most keys a new article looks up (its 42 LSH bands) are in no database, and at 3 bits
+a third of those lookups read a data block for nothing (about 1% at 10 bits); the band lists' reads took
+150 µs an article instead of 230 in ``bench --stage dedup``, for about 1 MB more memory per 800,000 keys.
 ``RocksMapping`` (benchmarks, offline
 runs) opens its database with exactly the same options, through Faust's own option builder, so its memory
 numbers hold for the worker.
@@ -28,18 +26,15 @@ from rocksdict import Rdict, WriteBatch
 __all__ = ["RocksMapping", "rocksdb_options"]
 
 WRITE_BUFFER_BYTES = 16 << 20
-MIN_CACHE_MB = 8  # a database's share of the cache and write buffers is never less than these
-MIN_WRITE_BUFFER_BYTES = 4 << 20
 WRITE_BUFFERS = 2
 BLOOM_BITS_PER_KEY = 10
 
 
-def rocksdb_options(cache_mb: int, partitions: int = 1) -> dict[str, int]:
-    """Options for Faust's RocksDB store (``Table(options=...)``), for each of a table's ``partitions``
-    databases: a share of the bounded cache and write buffers."""
+def rocksdb_options(cache_mb: int) -> dict[str, int]:
+    """Options for Faust's RocksDB store (``Table(options=...)``): bounded cache and write buffers."""
     return {
-        "block_cache_size": max(cache_mb // max(partitions, 1), MIN_CACHE_MB) << 20,
-        "write_buffer_size": max(WRITE_BUFFER_BYTES // max(partitions, 1), MIN_WRITE_BUFFER_BYTES),
+        "block_cache_size": cache_mb << 20,
+        "write_buffer_size": WRITE_BUFFER_BYTES,
         "max_write_buffer_number": WRITE_BUFFERS,
         "bloom_filter_size": BLOOM_BITS_PER_KEY,
     }

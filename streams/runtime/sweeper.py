@@ -23,49 +23,31 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, MutableMapping
-from typing import Any, Protocol
+from typing import Any
 
 from streams.runtime.metrics import Metrics
 from streams.runtime.patches.stores import PartitionStore, active_partitions
+from streams.stages.dedup.index import DedupIndex
 
-__all__ = ["MIN_CYCLE_S", "SWEEP_INTERVAL_S", "StateSweeper", "Sweeps"]
+__all__ = ["MIN_CYCLE_S", "SWEEP_INTERVAL_S", "StateSweeper"]
 
 SWEEP_INTERVAL_S = 1.0
 MIN_CYCLE_S = 3600.0
 
 
-class Sweeps(Protocol):
-    """What sweeps one partition's entries (a ``DedupIndex``, ``StoryLinks``)."""
-
-    def sweep(
-        self, entries: Iterable[tuple[Any, Any]], now: float, store: MutableMapping[str, Any] | None = None
-    ) -> Counter[str]: ...
-
-
 class StateSweeper:
-    def __init__(
-        self,
-        table: Any,
-        sweeps: Callable[[int | None], Sweeps],
-        clock: Callable[[], float | None],
-        metrics: Metrics,
-        keys: int,
-        state: str = "dedup",
-    ) -> None:
+    def __init__(self, table: Any, index: DedupIndex, metrics: Metrics, keys: int) -> None:
         self.table = table
-        self.sweeps = sweeps  # what sweeps a partition's entries
-        self.clock = clock  # the latest fetch time of an article checked (or story updated)
+        self.index = index
         self.metrics = metrics
         self.keys = keys  # entries read per partition and step (0: no sweep)
-        self.state = state  # the ``state`` label of the swept entries' metric
         self._after: dict[int | None, bytes | None] = {}  # per partition: the raw key the next step starts after
         self._started: dict[int | None, float] = {}  # per partition: the "now" its last walk started at
 
     def step(self) -> Counter[str]:
         """One step over each active partition: how many entries were deleted and pruned."""
         done: Counter[str] = Counter()
-        clock = self.clock()
+        clock = self.index.clock
         if not self.keys or clock is None:
             return done
         cpu = time.thread_time()
@@ -78,8 +60,8 @@ class StateSweeper:
                 self._started[partition] = now
             store = PartitionStore(self.table.data, partition)
             entries, self._after[partition] = store.scan(after, self.keys)
-            done += self.sweeps(partition).sweep(entries, now, store)
+            done += self.index.sweep(entries, now, store)
         for action, count in done.items():
-            self.metrics.dedup_swept.labels(action=action, state=self.state).inc(count)
+            self.metrics.dedup_swept.labels(action=action).inc(count)
         self.metrics.stage_cpu_seconds.labels(stage="sweep").inc(time.thread_time() - cpu)
         return done

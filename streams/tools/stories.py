@@ -7,7 +7,6 @@ empty value removes the story), keeps the stories last seen within ``--since`` w
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -23,15 +22,7 @@ from streams.errors import ConfigError
 from streams.runtime.kafka import make_consumer, topic_partitions
 from streams.settings import Settings
 
-__all__ = [
-    "latest_stories",
-    "parse_since",
-    "read_stories",
-    "run_stories",
-    "select_stories",
-    "stories_caught_up",
-    "stories_table",
-]
+__all__ = ["latest_stories", "parse_since", "read_stories", "run_stories", "select_stories", "stories_table"]
 
 _SINCE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNITS = {"": 3600.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -128,27 +119,6 @@ def stories_table(rows: Iterable[Mapping[str, Any]], title: str = "stories") -> 
             _short_time(summary.get("last_seen")),
         )
     return table
-
-
-async def stories_caught_up(settings: Settings, timeout: float = 30.0) -> bool:
-    """Wait until the link step has answered every story update sent so far: the stories topic holds at least
-    a summary for each record on the links topic. False if it has not within ``timeout`` seconds."""
-    topics = [settings.topics.links, settings.topics.stories]
-    partitions = [TopicPartition(t, p) for t in topics for p in await topic_partitions(settings, t)]
-    consumer = make_consumer(settings, group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            ends = await consumer.end_offsets(partitions)
-            updates = sum(n for tp, n in ends.items() if tp.topic == settings.topics.links)
-            if sum(ends.values()) - updates >= updates:
-                return True
-            if asyncio.get_running_loop().time() > deadline:
-                return False
-            await asyncio.sleep(0.2)
-    finally:
-        await consumer.stop()
 
 
 async def read_stories(settings: Settings, topic: str | None = None) -> dict[str, dict[str, Any]]:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 
-from streams.runtime.dedup_partitions import language_partition
 from streams.settings import Settings
-from streams.stages.dedup.index import DedupConfig
-from streams.stages.dedup.keyed import KeyedDedup
+from streams.stages.dedup.index import DedupConfig, DedupIndex
 from streams.stages.record import Article, iso_utc
 from streams.tools.replay import plan_replay, run_replay
 
@@ -124,15 +121,14 @@ def test_two_workers_give_the_verdicts_of_one(
         settings,
     )
     assert len(got) == len(payloads), [w.log_tail() for w in workers]
-    # the reference: the same logic in one process, over news.articles in the order each partition's index
-    # read it; each article in its language's partition
+    # the reference: the same logic in one process, over news.articles in the order the dedup stage read it
     parsed = asyncio.run(read_until(bootstrap, [settings.topics.articles], lambda rs: len(rs) >= len(payloads), 30))
-    keyed = KeyedDedup(partition_of=lambda lang: language_partition(lang, settings.partitions))
+    assert len({r.partition for r in parsed}) == 1  # one partition holds every article, and so the index
+    index = DedupIndex({})
     reference = {}
-    for record in sorted(parsed, key=lambda r: (r.partition, r.offset)):
+    for record in sorted(parsed, key=lambda r: r.offset):
         article = Article.loads(record.value)
-        assert record.partition == language_partition(article.lang or "und", settings.partitions)
-        reference[article.id] = keyed.check(article).verdict.duplicate
+        reference[article.id] = index.check(article).duplicate
     by_id = {r["id"]: r for r in got}
     assert {i: r["dedup"]["duplicate"] for i, r in by_id.items()} == reference
     # the work was split: each worker parsed messages from its own share of the raw partitions
@@ -159,42 +155,22 @@ def test_the_worker_sweeps_the_state_past_its_time_to_live(
     messages.append((b"new", story(3), [*JSON, ("fetched-at", iso_utc(now).encode())]))
     asyncio.run(produce(bootstrap, settings.topics.raw, messages))
     parsed = asyncio.run(read_until(bootstrap, [settings.topics.articles], lambda rs: len(rs) >= 4, 60))
-    # the reference: the same articles through the indexes and the link step in one process, then swept as of
-    # the newest
-    states: dict[object, dict[str, object]] = {}
-    keyed = KeyedDedup(
-        DedupConfig(ttl_seconds=settings.dedup_ttl_seconds),
-        partition_of=lambda lang: language_partition(lang, settings.partitions),
-        state_for=lambda partition: states.setdefault(partition, {}),
-    )
-    for record in sorted(parsed, key=lambda r: (r.partition, r.offset)):
-        keyed.check(Article.loads(record.value))
-    clock = max(index.clock for index in keyed.indexes.values() if index.clock is not None)
-    expected = {"dedup": Counter[str](), "links": keyed.links.sweep(list(keyed.links.state.items()), clock)}
-    for partition, index in keyed.indexes.items():
-        expected["dedup"] += index.sweep(list(states[partition].items()), clock)
-    assert expected["dedup"]["delete"] >= 3 * 4  # at least each old article's four records
-    assert expected["links"]["delete"] >= 3 * 2  # at least each old story's part and group
+    # the reference: the same articles through the index in one process, then swept as of the newest
+    state: dict[str, object] = {}
+    index = DedupIndex(state, DedupConfig(ttl_seconds=settings.dedup_ttl_seconds))
+    for record in sorted(parsed, key=lambda r: r.offset):
+        index.check(Article.loads(record.value))
+    assert index.clock is not None
+    expected = index.sweep(list(state.items()), index.clock)
+    assert expected["delete"] >= 3 * 4  # at least each old article's four records
 
-    def swept() -> dict[str, dict[str, float]]:
+    def swept() -> dict[str, float]:
         body = worker.get("/metrics")[1]
-        return {
-            state: {
-                action: _metric(body, f'streams_dedup_swept_entries_total{{action="{action}",state="{state}"}}')
-                for action in ("delete", "prune")
-            }
-            for state in ("dedup", "links")
-        }
+        return {a: _metric(body, f'streams_dedup_swept_entries_total{{action="{a}"}}') for a in ("delete", "prune")}
 
-    def done() -> bool:
-        return all(swept()[state]["delete"] >= expected[state]["delete"] for state in ("dedup", "links"))
-
-    wait_for(done, 30, "the sweep", every=1.0)
+    wait_for(lambda: swept()["delete"] >= expected["delete"], 30, "the sweep", every=1.0)
     time.sleep(2.0)  # a few more steps: nothing more is swept
-    assert swept() == {
-        state: {"delete": float(expected[state]["delete"]), "prune": float(expected[state]["prune"])}
-        for state in ("dedup", "links")
-    }, worker.log_tail()
+    assert swept() == {"delete": float(expected["delete"]), "prune": float(expected["prune"])}, worker.log_tail()
 
 
 def _metric(body: bytes, name: str) -> float:

@@ -267,17 +267,12 @@ def test_dedup_state_memory_is_bounded_in_the_worker_and_offline() -> None:
         "max_write_buffer_number": 2,
         "bloom_filter_size": 10,
     }
-    # a table's databases share them: articles keyed by language fill several partitions' databases
-    assert rocksdb_options(64, 4)["block_cache_size"] == 16 << 20
-    assert rocksdb_options(64, 4)["write_buffer_size"] == 4 << 20
-    assert rocksdb_options(64, 16)["block_cache_size"] == 8 << 20  # never under 8 MB ...
-    assert rocksdb_options(64, 16)["write_buffer_size"] == 4 << 20  # ... and 4 MB
-    app = create_app(Settings.from_env({}).with_(dedup_cache_mb=128, partitions=2))
-    for name in ("dedup-state", "story-links"):
-        built = RocksDBOptions(**app.tables[name].options)
-        assert built.block_cache_size == 64 << 20
-        assert built.write_buffer_size == 8 << 20
-        assert built.bloom_filter_size == 10
+    app = create_app(Settings.from_env({}).with_(dedup_cache_mb=128))
+    table = app.tables["dedup-state"]
+    built = RocksDBOptions(**table.options)
+    assert built.block_cache_size == 128 << 20
+    assert built.write_buffer_size == 16 << 20
+    assert built.bloom_filter_size == 10
 
 
 def test_fingerprints_are_pinned() -> None:

@@ -159,3 +159,21 @@ def test_a_story_takes_another_languages_story_out_of_a_group_it_was_linked_to_f
     alone = links.update("en", "en-2", story({"@russia": 0.5, "@iran": 0.5, "@kazakhstan": 0.5, "@astana": 0.5}))
     assert (alone.group, alone.linked) == ("en-2", False)
     assert links.members("ar-1") == {"ar": "ar-1", "en": "en-1"}
+
+
+def test_a_sweep_deletes_the_parts_groups_and_list_entries_past_the_time_to_live() -> None:
+    config = DedupConfig(ttl_seconds=3 * DAY)
+    state: dict[str, Any] = {}
+    links = StoryLinks(state, config)
+    links.update("en", "en-1", story(TALKS), summary={"story": "en-1", "reports": 1})
+    links.update("ar", "ar-1", story(TALKS), summary={"story": "ar-1", "reports": 1})
+    later = {"@fiji": 0.5, "@samoa": 0.5, "@kiribati": 0.4}
+    links.update("de", "de-1", story(later, T0 + 4 * DAY, now=T0 + 4 * DAY))
+    assert links.summaries("en-1") == {"en": {"story": "en-1", "reports": 1}, "ar": {"story": "ar-1", "reports": 1}}
+    assert links.clock == T0 + 4 * DAY
+    done = links.sweep(list(state.items()), links.clock)
+    # two parts and their group; the lists of their features alone, and the one it shares pruned
+    assert done == {"delete": 2 + 1 + 3, "prune": 1}
+    assert sorted(state) == ["g:de-1", "l:@fiji", "l:@kiribati", "l:@samoa", "p:de|de-1"]
+    assert state["l:@kiribati"] == {"g": {"de-1": T0 + 4 * DAY}}
+    assert links.summaries("en-1") == {}

@@ -145,7 +145,7 @@ def test_the_worker_sweeper_walks_a_faust_rocksdb_store_in_steps(tmp_path, monke
 
     index = DedupIndex(table, DedupConfig(), index=LocalLists(table))
     metrics = build_metrics()
-    sweeper = StateSweeper(table, lambda partition: index, lambda: index.clock, metrics, keys=4)
+    sweeper = StateSweeper(table, index, metrics, keys=4)
     assert not sweeper.step()  # no article checked yet: no "now"
     index.clock = now
     steps = [sweeper.step() for _ in range(3)]  # 12 entries, the offset entry among them: 3 steps
@@ -155,7 +155,7 @@ def test_the_worker_sweeper_walks_a_faust_rocksdb_store_in_steps(tmp_path, monke
     left = {key: value for key, value in store.scan(None, 100)[0]}
     assert left == {f"a:new{i}": {"t": new} for i in range(4)} | {"b:1:ab": [["new0", new]]}
     assert table.data._db_for_partition(0).get(table.data.offset_key) == b"41"
-    assert metrics.dedup_swept.labels(action="delete", state="dedup")._value.get() == 6
+    assert metrics.dedup_swept.labels(action="delete")._value.get() == 6
     store["a:late"] = {"t": old}  # a walk starts again once "now" is an hour past the last one's
     index.clock = now + MIN_CYCLE_S - 1.0
     assert not sweeper.step()
@@ -184,7 +184,7 @@ def test_the_sweeper_walks_the_in_memory_store_too(tmp_path) -> None:  # type: i
     assert estimated_entries(table) == 4
     index = DedupIndex(table, DedupConfig(), index=LocalLists(table))
     index.clock = now
-    sweeper = StateSweeper(table, lambda partition: index, lambda: index.clock, build_metrics(), keys=3)
+    sweeper = StateSweeper(table, index, build_metrics(), keys=3)
     assert sweeper.step() + sweeper.step() == Counter({"delete": 3})
     assert dict(table.data.data) == {"a:new": {"t": now}}
 

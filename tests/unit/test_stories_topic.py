@@ -1,6 +1,5 @@
-"""The stories topic: what the dedup stage records per story, the update the dedup agent sends to the link
-step (and waits for before acknowledging the article), the group summaries the link agent sends, and the
-``stories`` command's reading, filtering and table."""
+"""The stories topic: what the dedup stage records per story, the summary the dedup agent sends (and waits
+for before acknowledging the article), and the ``stories`` command's reading, filtering and table."""
 
 from __future__ import annotations
 
@@ -16,16 +15,14 @@ from rich.console import Console
 from streams.devtools.demo import stories_view
 from streams.errors import ConfigError
 from streams.runtime.acks import Acknowledger, DeliveryWindow
-from streams.runtime.agents import LINKS_KEY, Handlers, RulesInForce
+from streams.runtime.agents import Handlers, RulesInForce
 from streams.runtime.deadletter import refused_output
-from streams.runtime.metrics import STAGES, build_metrics
 from streams.runtime.metrics import STORY_EVENTS as METRIC_EVENTS
+from streams.runtime.metrics import build_metrics
 from streams.settings import Topics
-from streams.stages.dedup.index import DedupConfig, DedupIndex
-from streams.stages.dedup.links import StoryLinks
+from streams.stages.dedup.index import DedupIndex
 from streams.stages.dedup.storystep import STORY_EVENTS
 from streams.stages.dedup.summary import story_summary
-from streams.stages.dedup.updates import link_update, read_link_update
 from streams.stages.record import Article
 from streams.stages.routing import RulesWatcher
 from streams.tools.stories import latest_stories, parse_since, select_stories, stories_table
@@ -121,7 +118,7 @@ class Message:
     headers: list[tuple[str, bytes]] = field(default_factory=list)
     topic: str = "news.articles"
     partition: int = 0
-    key: bytes = b"lang:en"
+    key: bytes = b"dedup"
 
 
 @dataclass
@@ -156,59 +153,49 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-def agent_handlers(outputs: FakeOutputs, metrics: Any) -> Handlers:
-    """The handlers with an index per partition of the articles topic (the stories of one language each) and
-    the link step."""
-    config = DedupConfig(cross_language=False)
-    indexes: dict[int, DedupIndex] = {}
+@pytest.mark.asyncio
+async def test_the_dedup_agent_sends_the_summary_and_acknowledges_once_both_are_delivered() -> None:
+    metrics = build_metrics(CollectorRegistry())
+    topics = Topics()
+    outputs = FakeOutputs()
+    acks = Acknowledger()
 
     async def no_dead_letters(event: Any, error: BaseException) -> None:
         raise AssertionError(f"unexpected dead letter: {error}")
 
-    acks = Acknowledger()
-    return Handlers(
+    window = DeliveryWindow(acks, size=8, dead_letter=no_dead_letters, refused_output=refused_output)
+    handlers = Handlers(
         metrics=metrics,
-        topics=Topics(),
+        topics=topics,
         outputs=outputs,  # type: ignore[arg-type]
         dead_letters=None,  # type: ignore[arg-type]
-        indexes=lambda partition: indexes.setdefault(partition, DedupIndex({}, config)),
-        links=StoryLinks({}, config),
+        index=DedupIndex({}),
         rules=RulesInForce(RulesWatcher(None), metrics),
-        window=DeliveryWindow(acks, size=8, dead_letter=no_dead_letters, refused_output=refused_output),
-        links_window=DeliveryWindow(acks, size=8, dead_letter=no_dead_letters, refused_output=refused_output),
+        window=window,
     )
-
-
-@pytest.mark.asyncio
-async def test_the_dedup_agent_sends_the_storys_update_and_acknowledges_once_both_are_delivered() -> None:
-    metrics = build_metrics(CollectorRegistry())
-    topics = Topics()
-    outputs = FakeOutputs()
-    handlers = agent_handlers(outputs, metrics)
     stream = Stream()
     english, second, *_ = event_reports()
     assert await handlers.dedup(stream, Event(Message(english.dumps(), 1))) is False
-    cpu = {stage: metrics.stage_cpu_seconds.labels(stage=stage)._value.get() for stage in STAGES}
+    cpu = {stage: metrics.stage_cpu_seconds.labels(stage=stage)._value.get() for stage in ("parse", "dedup", "route")}
     assert cpu["dedup"] > 0  # the check's CPU time, counted as dedup's
-    assert cpu["parse"] == cpu["link"] == cpu["route"] == 0
+    assert cpu["parse"] == cpu["route"] == 0
     assert [(name, key) for name, key, _, _ in outputs.sent] == [
         (topics.unique, english.id.encode()),
-        (topics.links, LINKS_KEY),
+        (topics.stories, english.id.encode()),
     ]
-    lang, story, record, summary = read_link_update(outputs.sent[1][2])
-    assert (lang, story, summary["reports"], summary["languages"]) == ("en", english.id, 1, {"en": 1})
-    assert sorted(record) == ["e", "en", "f", "l", "t"]
+    summary = orjson.loads(outputs.sent[1][2])
+    assert (summary["story"], summary["reports"], summary["languages"]) == (english.id, 1, {"en": 1})
     assert sum(summary["routes"].values()) == 1  # the route it takes under the shipped rules
     outputs.sent[0][3].set_result(None)
     await settle()
-    assert stream.acked == []  # the update is not delivered yet
+    assert stream.acked == []  # the summary is not delivered yet
     outputs.sent[1][3].set_result(None)
     await settle()
     assert stream.acked == [1]
 
     await handlers.dedup(stream, Event(Message(second.dumps(), 2)))
-    assert read_link_update(outputs.sent[3][2])[3]["reports"] == 2
-    # a copy: only its duplicate record, no update
+    assert orjson.loads(outputs.sent[3][2])["reports"] == 2
+    # a copy: only its duplicate record, no summary
     copy = tagged(english.title, english.body, english.published, 9)
     await handlers.dedup(stream, Event(Message(copy.dumps(), 3)))
     assert [name for name, *_ in outputs.sent[4:]] == [topics.duplicates]
@@ -216,47 +203,8 @@ async def test_the_dedup_agent_sends_the_storys_update_and_acknowledges_once_bot
     assert registry.get_sample_value("streams_story_events_total", {"event": "started"}) == 1
     assert registry.get_sample_value("streams_story_events_total", {"event": "joined"}) == 1
     assert registry.get_sample_value("streams_story_events_total", {"event": "cross_language"}) == 0
-
-
-@pytest.mark.asyncio
-async def test_the_link_agent_sends_each_groups_summary_and_removes_a_story_that_joins_a_group() -> None:
-    metrics = build_metrics(CollectorRegistry())
-    topics = Topics()
-    outputs = FakeOutputs()
-    handlers = agent_handlers(outputs, metrics)
-    stream = Stream()
-    english, second, arabic, _ = event_reports()
-    for n, (report, partition) in enumerate(((english, 1), (second, 1), (arabic, 0))):  # English, Arabic apart
-        await handlers.dedup(stream, Event(Message(report.dumps(), n, partition=partition)))
-    updates = [value for name, _, value, _ in outputs.sent if name == topics.links]
-    assert [read_link_update(u)[:2] for u in updates] == [("en", english.id), ("en", english.id), ("ar", arabic.id)]
-    outputs.sent.clear()
-    for n, update in enumerate(updates):
-        message = Message(update, 10 + n, topic=topics.links, key=LINKS_KEY)
-        assert await handlers.link(stream, Event(message)) is False
-    sent = [(name, key, orjson.loads(value) if value else None) for name, key, value, _ in outputs.sent]
-    assert [(name, key) for name, key, _ in sent] == [
-        (topics.stories, english.id.encode()),
-        (topics.stories, english.id.encode()),
-        (topics.stories, english.id.encode()),  # the Arabic story joined the group of the English one ...
-        (topics.stories, arabic.id.encode()),  # ... and is no story of its own any more
-    ]
-    group = sent[2][2]
-    assert (group["story"], group["reports"], group["languages"]) == (english.id, 3, {"en": 2, "ar": 1})
-    assert group["stories"] == {"en": english.id, "ar": arabic.id}
-    assert group["headline"] == english.title
-    assert {m["id"] for m in group["members"]} == {english.id, second.id, arabic.id}
-    assert sorted(group["outlets"]) == ["a.example", "b.example", "c.example"]
-    assert sent[3][2] is None  # an empty value: the stories command drops the story
-    for _, _, _, delivery in outputs.sent:
-        delivery.set_result(None)
-    await settle()
-    assert stream.acked[-3:] == [10, 11, 12]
-    registry = metrics.registry
-    assert registry.get_sample_value("streams_story_events_total", {"event": "cross_language"}) == 1
-    assert registry.get_sample_value("streams_story_size_reports_count") == 3
-    assert registry.get_sample_value("streams_story_size_reports_sum") == 1 + 2 + 3
-    assert metrics.stage_cpu_seconds.labels(stage="link")._value.get() > 0
+    assert registry.get_sample_value("streams_story_size_reports_count") == 2
+    assert registry.get_sample_value("streams_story_size_reports_sum") == 3
 
 
 # ------------------------------------------------------------------------------------------ the command
@@ -366,33 +314,3 @@ def test_the_stories_topic_is_created_compacted_with_the_pipelines_partitions() 
     topic = _new_topic(settings, "desk.stories")
     assert (topic.name, topic.num_partitions, topic.topic_configs) == ("desk.stories", 3, {"cleanup.policy": "compact"})
     assert _new_topic(settings, settings.topics.unique).topic_configs == {}
-
-
-@pytest.mark.asyncio
-async def test_the_link_agent_sends_again_the_group_a_story_was_taken_out_of() -> None:
-    outputs = FakeOutputs()
-    handlers = agent_handlers(outputs, build_metrics(CollectorRegistry()))
-    topics = Topics()
-    t = 1_795_000_000.0
-
-    def update(lang: str, story: str, shared: dict[str, float]) -> bytes:
-        norm = sum(w * w for w in shared.values()) ** 0.5
-        record = {"e": shared, "en": norm, "f": t, "l": t, "t": t}
-        summary = {"story": story, "headline": story, "reports": 1, "languages": {lang: 1}, "first_seen": "x"}
-        return link_update(lang, story, record, summary)
-
-    updates = [
-        update("en", "en-1", {"@syria": 0.5, "@turkey": 0.5}),
-        update("ar", "ar-1", {"@syria": 0.3, "@turkey": 0.3, "@russia": 0.5, "@iran": 0.5, "@kazakhstan": 0.5}),
-        update("en", "en-2", {"@russia": 0.5, "@iran": 0.5, "@kazakhstan": 0.5, "@astana": 0.5}),
-    ]
-    for n, value in enumerate(updates):
-        await handlers.link(Stream(), Event(Message(value, n, topic=topics.links, key=LINKS_KEY)))
-    sent = [(key.decode(), orjson.loads(value) if value else None) for _, key, value, _ in outputs.sent if key]
-    assert [(key, s and s["stories"]) for key, s in sent] == [
-        ("en-1", {"en": "en-1"}),
-        ("en-1", {"en": "en-1", "ar": "ar-1"}),  # the Arabic story linked to the closest group there was ...
-        ("ar-1", None),
-        ("en-2", {"en": "en-2", "ar": "ar-1"}),  # ... until its own event came in English
-        ("en-1", {"en": "en-1"}),
-    ]

@@ -8,7 +8,7 @@ import urllib.request
 from aiokafka import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.runtime.kafka import make_consumer, topic_partitions
+from streams.runtime.kafka import make_admin, make_consumer, topic_partitions
 from streams.settings import Settings
 
 __all__ = ["records_written", "stage_cpu"]
@@ -29,14 +29,17 @@ def stage_cpu(settings: Settings) -> dict[str, float]:
 
 
 async def records_written(settings: Settings) -> dict[str, int]:
-    """Records on the fresh topics of a drain: articles parsed, unique articles, stories' updates, story
-    summaries and the dedup and link tables' changelog records (Faust names their topics after the app and
-    the table); and ``articles largest partition``, the articles in the busiest partition of the articles topic."""
+    """Records on the fresh topics of a drain: articles parsed, unique articles, story summaries and the dedup
+    table's changelog records (its topic found by the table's name)."""
     topics = settings.topics
-    named = {"articles": [topics.articles], "unique": [topics.unique], "links": [topics.links]}
-    named["stories"] = [topics.stories]
-    named["changelog"] = [f"{settings.app_id}-dedup-state-changelog"]
-    named["link_changelog"] = [f"{settings.app_id}-story-links-changelog"]
+    admin = make_admin(settings)
+    await admin.start()
+    try:
+        changelog = [t for t in await admin.list_topics() if t.startswith(settings.app_id) and "dedup-state" in t]
+    finally:
+        await admin.close()
+    named = {"articles": [topics.articles], "unique": [topics.unique], "stories": [topics.stories]}
+    named["changelog"] = changelog
     partitions = {
         kind: [TopicPartition(t, p) for t in names for p in await topic_partitions(settings, t)]
         for kind, names in named.items()
@@ -47,6 +50,4 @@ async def records_written(settings: Settings) -> dict[str, int]:
         ends = await consumer.end_offsets([tp for tps in partitions.values() for tp in tps])
     finally:
         await consumer.stop()
-    counts = {kind: sum(ends[tp] for tp in tps) for kind, tps in partitions.items()}
-    counts["articles largest partition"] = max((ends[tp] for tp in partitions["articles"]), default=0)
-    return counts
+    return {kind: sum(ends[tp] for tp in tps) for kind, tps in partitions.items()}

@@ -5,23 +5,20 @@ Labelled as a model wherever it is printed: it is arithmetic over one run's meas
 Per raw message, each stage costs its own work plus its share of what Faust and Kafka cost the worker. Its own
 work is the CPU time the worker counted for it while draining (``streams_stage_cpu_seconds_total``: the
 stage's functions, its state store and the encoding of its records). What remains of the worker's CPU (the
-Kafka client, Faust's streams and producer, the event loop) is shared over the four agents by the Kafka
+Kafka client, Faust's streams and producer, the event loop) is shared over the three agents by the Kafka
 records each reads and writes (``Records``): parse reads the raw message and writes its articles; dedup reads
-the articles and writes their verdicts, the stories' updates and its changelog records; link reads the
-updates and writes the stories' summaries and its changelog records; route reads the unique articles and
-writes them routed. A changelog record counts for what it costs against a record read or written, both
-measured on the bare Faust pass-through (with and without table writes).
+the articles and writes their verdicts, the stories' summaries and its changelog records; route reads the
+unique articles and writes them routed. A changelog record counts for what it costs against a record read
+or written, both measured on the bare Faust pass-through (with and without table writes).
 
 Then, with ``workers`` single-core workers (a Python worker runs on one core) and ``partitions`` partitions of
 the raw and unique topics:
 
 - parse and route run on ``min(workers, partitions)`` workers, spread evenly;
-- dedup is one instance per partition of the articles topic, which is keyed by language: the busiest
-  instance does the largest language partition's share of it (``largest_share``, measured on the run's
-  articles topic), whatever the number of workers; link is one instance;
-- so the rate is the least of: all the work over all the workers' cores, and the busiest worker's load
-  ``dedup * largest_share + link + (parse + route) / min(workers, partitions)`` on its one core (the worker
-  that holds the largest language's partition, taken to hold the link step too).
+- dedup is one instance (all articles are keyed to one partition): one worker does all of it, besides its
+  share of the parse and route partitions;
+- so the rate is the least of: all the work over all the workers' cores, and the dedup worker's load
+  ``dedup + (parse + route) / min(workers, partitions)`` on its one core.
 """
 
 from __future__ import annotations
@@ -37,86 +34,71 @@ class StageCosts:
 
     parse_ms: float
     dedup_ms: float
-    link_ms: float
     route_ms: float
     articles_per_message: float
-    largest_share: float = 1.0  # of the articles, in the busiest partition of the articles topic
 
 
 @dataclass(frozen=True, slots=True)
 class Records:
-    """Kafka records per raw message: articles parsed (each a duplicate or unique), unique articles, stories'
-    updates and changelog records written by dedup, story summaries and changelog records written by link."""
+    """Kafka records per raw message: articles parsed (each a duplicate or unique), unique articles, story
+    summaries and changelog records written by dedup."""
 
     articles: float
     unique: float
-    links: float
-    changelog: float
     stories: float
-    link_changelog: float
+    changelog: float
 
     def per_agent(self, changelog_weight: float = 1.0) -> dict[str, float]:
         """Records each agent reads and writes per raw message, a changelog record counted as
         ``changelog_weight`` of one (its measured cost against a record read or written: ``floor``)."""
         return {
             "parse": 1.0 + self.articles,
-            "dedup": self.articles + self.articles + self.links + changelog_weight * self.changelog,
-            "link": self.links + self.stories + changelog_weight * self.link_changelog,
+            "dedup": self.articles + self.articles + self.stories + changelog_weight * self.changelog,
             "route": self.unique + self.unique,
         }
 
     def moved(self) -> float:
-        """Records read or written per raw message, the changelogs' aside."""
+        """Records read or written per raw message, the changelog's aside."""
         return sum(self.per_agent(0.0).values())
 
 
 def floor_ms_per_article(records: Records, record_ms: float, changelog_ms: float) -> float:
     """What Faust and Kafka alone cost an article at these costs per record read or written and per changelog
     record: the least CPU an article can take in this topology, were the stages' own work free."""
-    changelog = records.changelog + records.link_changelog
-    return (records.moved() * record_ms + changelog * changelog_ms) / records.articles
+    return (records.moved() * record_ms + records.changelog * changelog_ms) / records.articles
 
 
 def costs_from_run(
-    work_ms: dict[str, float],
-    worker_cpu_ms_per_message: float,
-    records: Records,
-    changelog_weight: float = 1.0,
-    largest_share: float = 1.0,
+    work_ms: dict[str, float], worker_cpu_ms_per_message: float, records: Records, changelog_weight: float = 1.0
 ) -> StageCosts:
     """The costs from a pipeline run: each stage's own CPU per raw message in the worker (``parse``,
-    ``dedup``, ``link``, ``route``), the worker's CPU per raw message while draining, the records it moved,
-    what a changelog record costs against a record read or written, and the share of the articles in the
-    busiest partition of the articles topic."""
+    ``dedup``, ``route``), the worker's CPU per raw message while draining, the records it moved, and what a
+    changelog record costs against a record read or written."""
     overhead = max(worker_cpu_ms_per_message - sum(work_ms.values()), 0.0)
     moved = records.per_agent(changelog_weight)
     per_record = overhead / sum(moved.values())
-    own = {stage: work_ms.get(stage, 0.0) + moved[stage] * per_record for stage in moved}
     return StageCosts(
-        parse_ms=own["parse"],
-        dedup_ms=own["dedup"],
-        link_ms=own["link"],
-        route_ms=own["route"],
+        parse_ms=work_ms["parse"] + moved["parse"] * per_record,
+        dedup_ms=work_ms["dedup"] + moved["dedup"] * per_record,
+        route_ms=work_ms["route"] + moved["route"] * per_record,
         articles_per_message=records.articles,
-        largest_share=largest_share,
     )
 
 
 def rate(costs: StageCosts, workers: int, partitions: int) -> dict[str, float | str]:
     """Raw messages and articles per second for ``workers`` workers and ``partitions`` partitions, and which
-    limit binds: ``all cores`` or ``busiest worker``."""
+    limit binds: ``all cores`` or ``dedup worker``."""
     spread = max(min(workers, partitions), 1)
-    total = costs.parse_ms + costs.dedup_ms + costs.link_ms + costs.route_ms
+    total = costs.parse_ms + costs.dedup_ms + costs.route_ms
     all_cores = 1000.0 * workers / total
-    serial = costs.dedup_ms * costs.largest_share + costs.link_ms
-    busiest = 1000.0 / (serial + (costs.parse_ms + costs.route_ms) / spread)
-    raw = min(all_cores, busiest)
+    dedup_worker = 1000.0 / (costs.dedup_ms + (costs.parse_ms + costs.route_ms) / spread)
+    raw = min(all_cores, dedup_worker)
     return {
         "workers": workers,
         "partitions": partitions,
         "raw messages/s": raw,
         "articles/s": raw * costs.articles_per_message,
-        "bound by": "all cores" if all_cores <= busiest else "busiest worker",
+        "bound by": "all cores" if all_cores <= dedup_worker else "dedup worker",
     }
 
 

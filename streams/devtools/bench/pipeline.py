@@ -54,7 +54,6 @@ __all__ = ["bench_pipeline"]
 
 TABLE_WRITES = 3  # changelogged table writes a message in the bare pass-through that prices a changelog record
 RECORD_KINDS = tuple(field.name for field in fields(Records))
-AGENTS = ("parse", "dedup", "link", "route")  # the agents whose CPU the worker counts (and the sweep's, apart)
 SETTLE_SECONDS = 2.0  # after the worker reports ready: let its group's first rebalance finish
 
 
@@ -320,7 +319,9 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
     )
     results["pipeline / stage work ceiling"] = pipeline / ceiling
     # 6. where the worker's CPU went: each stage's own work as the worker counted it, and the rest (Kafka, Faust)
-    in_worker = {stage: statistics.median(r[f"stage cpu {stage}"] for r in runs) for stage in AGENTS}
+    in_worker = {
+        stage: statistics.median(r[f"stage cpu {stage}"] for r in runs) for stage in ("parse", "dedup", "route")
+    }
     for stage, ms in in_worker.items():
         results[f"in the worker: {stage} ms per raw message"] = ms
     worker_ms = results["worker CPU ms per article (median)"] * expected / n
@@ -328,8 +329,6 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
     moved = Records(**{kind: statistics.median(r[f"records {kind}"] for r in runs) for kind in RECORD_KINDS})
     for kind in RECORD_KINDS:
         results[f"records per raw message: {kind}"] = getattr(moved, kind)
-    largest = statistics.median(r["records articles largest partition"] / r["records articles"] for r in runs)
-    results["articles in the busiest partition of the articles topic, share"] = largest
     # what Faust and Kafka cost a record, from the bare pass-throughs (CPU-bound on one core): half a pass for a
     # record read or written, and what the table writes added for a changelog record
     record_ms = 1000 / results["bare Faust messages/s (worker's fetch wait)"] / 2
@@ -341,10 +340,8 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
         moved, record_ms, changelog_ms
     )
     # 7. the scaling model (arithmetic over the figures above, not a measurement: ``model``)
-    costs = costs_from_run(
-        in_worker, worker_ms, moved, changelog_weight=changelog_ms / record_ms, largest_share=largest
-    )
-    for stage in AGENTS:
+    costs = costs_from_run(in_worker, worker_ms, moved, changelog_weight=changelog_ms / record_ms)
+    for stage in ("parse", "dedup", "route"):
         results[f"model: {stage} ms per raw message, its Kafka and Faust share included"] = getattr(
             costs, f"{stage}_ms"
         )

@@ -2,9 +2,9 @@
 
 For each worker count, on fresh topics of the same broker: start the workers, wait until every one is ready
 and the group has settled, then publish N raw messages at once (a replay or a backfill arriving) and time
-until every output is on its topic. Dedup is keyed by language, so each partition of ``news.articles``
-holding a language of the mix (Arabic and English) runs on the worker that holds it, and the link step on
-one; parsing, tagging and routing spread over the partitions of ``news.raw`` and ``news.unique``.
+until every output is on its topic. Dedup is one partition by design, so it runs on one of the workers
+whatever their number; parsing, tagging and routing spread over the partitions of ``news.raw`` and
+``news.unique``.
 
 The whole machine's CPU is reported too (the broker, the publisher and the reader share it): when it is
 near all of its cores, a further worker has nothing to run on, and the scaling measured is the machine's.

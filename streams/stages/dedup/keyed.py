@@ -1,10 +1,10 @@
-"""Dedup as the worker runs it, in one process: an index per partition of languages, and the link step.
+"""Dedup keyed by language, in one process: an index per language (or per group of languages), and the link
+step (decision 0008; the worker does not run it: see there why).
 
-The worker keys the articles topic by language: each partition's index sees its languages' articles alone
-and links no story across languages (``DedupConfig.cross_language`` off), and the link step
-(``StoryLinks``) links the stories of one event across languages from each story's update. ``KeyedDedup``
-does the same in order, for the offline commands and evaluations: given the worker's partition of each
-language (``partition_of``), its verdicts are the worker's.
+Each index sees its languages' articles alone and links no story across languages
+(``DedupConfig.cross_language`` off); the link step (``StoryLinks``) links the stories of one event across
+languages from each story's update, as a link agent would. ``scripts/eval_dedup.py --method language`` scores
+it on the development set.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class KeyedDedup:
         state_for: Callable[[Hashable], MutableMapping[str, Any]] | None = None,
     ) -> None:
         self.config = replace(config or DedupConfig(), cross_language=False)
-        self.partition_of = partition_of or (lambda lang: lang)  # by default an index per language
+        self.partition_of = partition_of or (lambda lang: lang)  # which index a language's articles go to
         self.state_for = state_for or (lambda partition: {})
         self.indexes: dict[Hashable, DedupIndex] = {}
         self.links = StoryLinks({}, self.config)

@@ -47,9 +47,6 @@ CACHED_TEXT_SHINGLES = 250_000
 
 
 class IndexState:
-    # the share of the bounds above this index keeps (indexes of several partitions in one worker share them)
-    cache_share = 1.0
-
     def __init__(
         self,
         state: MutableMapping[str, Any],
@@ -134,7 +131,7 @@ class IndexState:
             return
         self._cache[key] = value
         self._cache.move_to_end(key)
-        while len(self._cache) > CACHED_RECORDS * self.cache_share:
+        if len(self._cache) > CACHED_RECORDS:
             self._cache.popitem(last=False)
 
     def _keep_text(self, key: str, value: Any) -> None:
@@ -145,10 +142,7 @@ class IndexState:
             value = {name: field for name, field in value.items() if name not in TEXT_VECTORS}
         self._texts[key] = value
         self._text_shingles += _shingles_of(value)
-        share = self.cache_share
-        while self._texts and (
-            len(self._texts) > CACHED_TEXTS * share or self._text_shingles > CACHED_TEXT_SHINGLES * share
-        ):
+        while self._texts and (len(self._texts) > CACHED_TEXTS or self._text_shingles > CACHED_TEXT_SHINGLES):
             self._text_shingles -= _shingles_of(self._texts.popitem(last=False)[1])
 
     def _drop_text(self, key: str) -> None:

@@ -8,16 +8,13 @@ the same with plain names; times are ISO 8601 UTC.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from streams.stages.dedup.storystep import SUMMARY_MEMBERS, SUMMARY_OUTLETS
-
-__all__ = ["dumps_summary", "group_summary", "iso_time", "story_summary"]
+__all__ = ["dumps_summary", "iso_time", "story_summary"]
 
 
 def iso_time(stamp: float | None) -> str | None:
@@ -44,44 +41,6 @@ def story_summary(story: str, record: Mapping[str, Any]) -> dict[str, Any]:
         "routes": dict(sorted(routes.items(), key=lambda item: (-item[1], item[0]))),
         "members": [{"id": i, "url": u} for i, u in zip(record.get("i") or [], record.get("u") or [], strict=False)],
     }
-
-
-def group_summary(group: str, summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """The summary of a group of stories, one event in several languages (``links``), from its stories'
-    summaries by language: named after the group (its first story), with that story's headline; counts added;
-    outlets and members in the order their stories were first seen, capped as a story's; the widest times;
-    and ``stories``, each language's story id (an article's ``dedup.story``)."""
-    ordered = sorted(summaries.items(), key=lambda item: (item[1].get("first_seen") or "", item[1]["story"]))
-    parts = [summary for _, summary in ordered]
-    first = next((s for s in parts if s["story"] == group), parts[0] if parts else {})
-    languages: Counter[str] = Counter()
-    routes: Counter[str] = Counter()
-    outlets: list[str] = []
-    members: list[Any] = []
-    for part in parts:
-        languages.update(part.get("languages") or {})
-        routes.update(part.get("routes") or {})
-        outlets += [o for o in part.get("outlets") or [] if o not in outlets]
-        members += part.get("members") or []
-    return {
-        "story": group,
-        "headline": first.get("headline") or "",
-        "reports": sum(int(part.get("reports") or 0) for part in parts),
-        "languages": dict(sorted(languages.items(), key=lambda item: (-item[1], item[0]))),
-        "outlets": outlets[:SUMMARY_OUTLETS],
-        "first_seen": _widest(parts, "first_seen", min),
-        "last_seen": _widest(parts, "last_seen", max),
-        "first_published": _widest(parts, "first_published", min),
-        "last_published": _widest(parts, "last_published", max),
-        "routes": dict(sorted(routes.items(), key=lambda item: (-item[1], item[0]))),
-        "members": members[:SUMMARY_MEMBERS],
-        "stories": {lang: summary["story"] for lang, summary in ordered},
-    }
-
-
-def _widest(parts: Iterable[Mapping[str, Any]], name: str, pick: Callable[[list[str]], str]) -> str | None:
-    values = [str(part[name]) for part in parts if part.get(name)]
-    return pick(values) if values else None
 
 
 def dumps_summary(summary: Mapping[str, Any]) -> bytes:
