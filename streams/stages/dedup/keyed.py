@@ -63,8 +63,8 @@ class KeyedDedup:
         route: str | None = None,
         story_bags: Given[Bags] = None,
     ) -> KeyedVerdict:
-        """The article's verdict from its language's index, and its story's update through the link step (as
-        the dedup agent sends it: for every article that is no duplicate)."""
+        """The article's verdict from its language's index, and its story's update through the link step (for
+        every article that is no duplicate, as a dedup agent keyed by language would send it)."""
         lang = article.lang or UNKNOWN_LANG
         index = self.index(lang)
         verdict = index.check(article, fp, route, story_bags)
