@@ -3,7 +3,7 @@ step (decision 0008; the worker does not run it: see there why).
 
 Each index sees its languages' articles alone and links no story across languages
 (``DedupConfig.cross_language`` off); the link step (``StoryLinks``) links the stories of one event across
-languages from each story's update, as a link agent would. ``scripts/eval_dedup.py --method language`` scores
+languages from each story's update, as a link agent would. ``scripts/eval_dedup.py --by-language`` scores
 it on the development set.
 """
 
