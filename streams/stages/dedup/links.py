@@ -15,16 +15,20 @@ time factor of their publication spans reaches ``cross_threshold``, at least ``c
 story's uncommon shared features are the group's, and both spans are known. Uncommon: fewer than
 ``common_share`` of the stories have it once ``MIN_STORIES_FOR_SHARE`` are counted (the frequencies learned
 here, over stories), and a feature that more than ``max_postings`` groups have is not read (as the index's
-lookup lists). A story keeps looking while it is alone, with every report that changes its vector; once in a
-group it stays (the group's id is its first story's).
+lookup lists). A story keeps looking while it is alone, with every report that changes its vector; failing a
+group, it takes out of a group a story of another language that it matches better than that story matches the
+rest of its group, when it does not match the rest itself (a story linked early, for want of its own event's).
+Otherwise a story stays in its group, and a group's first story (whose id it has) is never taken out.
 
 State: ``p:<lang>|<story>`` a story's part (its shared vector, span, time, group and summary), the records, in
-``state``; derived from them, in ``index`` (the same mapping unless another is given: the worker keeps it out of
-the changelog and rebuilds it with ``reindex``), ``g:<group>`` its stories by language and ``l:<feature>`` the
-groups listed under a shared feature. A list of more than ``max_postings`` groups within the time-to-live becomes
-a marker, as the index's lookup lists do (``StoryStep._post``): no list grows with the state. The counts of the
-features over the parts are kept in memory, counted from the parts when first needed and again when parts were
-restored behind them (a new generation at ``GENERATION_KEY``, as for the index's word counts).
+``state``; derived from them, in ``index`` (the same mapping unless another is given: a worker would keep it out
+of the changelog and rebuild it with ``reindex``), ``g:<group>`` its stories by language and ``l:<feature>`` the
+groups listed under a story's uncommon shared features (all of them when it is new to its group or half a
+time-to-live has passed, else those it has just gained). A list of more than ``max_postings`` groups within the
+time-to-live becomes a marker, as the index's lookup lists do (``StoryStep._post``): no list grows with the
+state. The counts of the features over the parts are kept in memory, counted from the parts when first needed
+and again when parts were restored behind them (a new generation at ``GENERATION_KEY``, as for the index's
+word counts).
 Parts and groups older than the time-to-live are dropped where read; list entries are skipped, and dropped
 when the list reaches its limit.
 """
