@@ -43,7 +43,7 @@ from typing import Any, TypeAlias
 
 from streams.stages.dedup.config import DedupConfig
 from streams.stages.dedup.expiry import expire
-from streams.stages.dedup.state import GENERATION_KEY
+from streams.stages.dedup.state import GENERATION_KEY, get_many, set_many
 from streams.stages.dedup.stories import dot, time_factor
 
 __all__ = ["DERIVED", "MIN_STORIES_FOR_SHARE", "PART", "Link", "StoryLinks"]
@@ -196,7 +196,7 @@ class StoryLinks:
         vector: dict[str, float] = part["e"]
         rare = self._uncommon(vector)
         shared: Counter[str] = Counter()
-        for listed in self._read([LIST + feature for feature in rare]):
+        for listed in get_many(self.index, [LIST + feature for feature in rare]):
             for other, stamp in (listed or {}).get("g", {}).items():
                 if other != group and now - stamp <= c.ttl_seconds:
                     shared[other] += 1
@@ -210,7 +210,7 @@ class StoryLinks:
         step = 2 * c.candidates
         for start in range(0, len(ranked), step):
             chunk = ranked[start : start + step]
-            for other, record in zip(chunk, self._read([GROUP + other for other in chunk]), strict=True):
+            for other, record in zip(chunk, get_many(self.index, [GROUP + other for other in chunk]), strict=True):
                 if not record or now - float(record["t"]) > c.ttl_seconds:
                     continue
                 members[other] = dict(record["m"])
@@ -283,11 +283,6 @@ class StoryLinks:
             return None
         return summed, math.sqrt(math.fsum(w * w for w in summed.values())), first, last
 
-    def _read(self, keys: list[str]) -> list[Any]:
-        """The derived entries of ``keys`` (None where there is none), in one multi-get where the mapping has it."""
-        get_many = getattr(self.index, "get_many", None)
-        return list(get_many(keys)) if get_many is not None else [self.index.get(key) for key in keys]
-
     def _post(self, group: str, features: Iterable[str], now: float) -> None:
         """List ``group`` under each of ``features`` (a list over ``max_postings`` becomes a marker), in one
         read and one write where the mapping has ``get_many`` and ``set_many``."""
@@ -296,7 +291,7 @@ class StoryLinks:
         if not keys:
             return
         written: dict[str, Any] = {}
-        for key, stored in zip(keys, self._read(keys), strict=True):
+        for key, stored in zip(keys, get_many(self.index, keys), strict=True):
             if stored is not None and "common" in stored:
                 if now - stored["common"] <= ttl:
                     continue
@@ -305,12 +300,7 @@ class StoryLinks:
             if len(groups) > limit:
                 groups = {g: t for g, t in groups.items() if now - t <= ttl}
             written[key] = {"g": groups} if len(groups) <= limit else {"common": now}
-        set_many = getattr(self.index, "set_many", None)
-        if set_many is not None:
-            set_many(written)
-        else:
-            for key, value in written.items():
-                self.index[key] = value
+        set_many(self.index, written)
 
     def _uncommon(self, vector: Mapping[str, float]) -> list[str]:
         df = self._count_parts()
@@ -374,7 +364,7 @@ class StoryLinks:
         if part is None:
             return None
         if now - float(part.get("t") or 0.0) <= self.config.ttl_seconds:
-            return dict(part)
+            return part  # not to be changed in place: it may be the one kept decoded
         self.state.pop(key, None)
         if self._kept is not None:
             self._kept.pop(key, None)

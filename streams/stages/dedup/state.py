@@ -14,14 +14,22 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 from streams.stages.dedup.config import DedupConfig
 from streams.stages.dedup.expiry import expire
 from streams.stages.dedup.termstats import TermStats
 
-__all__ = ["DERIVED_PREFIXES", "GENERATION_KEY", "RECORD_PREFIXES", "IndexState", "new_generation"]
+__all__ = [
+    "DERIVED_PREFIXES",
+    "GENERATION_KEY",
+    "RECORD_PREFIXES",
+    "IndexState",
+    "get_many",
+    "new_generation",
+    "set_many",
+]
 
 # derived from the records, never needed in a changelog: LSH band lists, story lookup lists, the URL and
 # content keys of the stored texts, the stories (``e:``: an older version's lists)
@@ -94,9 +102,7 @@ class IndexState:
         wanted = [k for k in keys if k not in self._seen and not (k[:2] in CACHED_PREFIXES and k in self._cache)]
         if not wanted:
             return
-        get_many = getattr(self.index, "get_many", None)
-        values = get_many(wanted) if get_many is not None else [self.index.get(k) for k in wanted]
-        for key, value in zip(wanted, values, strict=True):
+        for key, value in zip(wanted, get_many(self.index, wanted), strict=True):
             self._seen[key] = value
             if key[:2] in CACHED_PREFIXES:
                 self._keep(key, value)
@@ -118,12 +124,7 @@ class IndexState:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
-        set_many = getattr(self.index, "set_many", None)
-        if set_many is not None:
-            set_many(pending)
-        else:
-            for key, value in pending.items():
-                self.index[key] = value
+        set_many(self.index, pending)
 
     def _keep(self, key: str, value: Any) -> None:
         if key[:2] == TEXT_PREFIX:
@@ -240,6 +241,23 @@ class IndexState:
         generation = (self.stats.generation or 0) + 1
         self._pending[GENERATION_KEY] = {"g": generation}
         self.stats.generation = generation
+
+
+def get_many(mapping: Mapping[str, Any], keys: list[str]) -> list[Any]:
+    """The values of ``keys`` in ``mapping`` (None where there is none), in one call where it has ``get_many``
+    (RocksDB's multi-get)."""
+    read = getattr(mapping, "get_many", None)
+    return list(read(keys)) if read is not None else [mapping.get(key) for key in keys]
+
+
+def set_many(mapping: MutableMapping[str, Any], items: Mapping[str, Any]) -> None:
+    """Write ``items`` to ``mapping``, in one call where it has ``set_many`` (a RocksDB write batch)."""
+    write = getattr(mapping, "set_many", None)
+    if write is not None:
+        write(items)
+    else:
+        for key, value in items.items():
+            mapping[key] = value
 
 
 def new_generation() -> dict[str, int]:
