@@ -68,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     where = replay.add_mutually_exclusive_group()
     where.add_argument("--target", default="backfill", help="backfill run name: publishes to NAME.<topic>")
     where.add_argument("--into", default=None, help="publish into exactly this topic")
+    replay.add_argument(
+        "--lead-in",
+        default=None,
+        help="also replay this long before --from (7d: the dedup time-to-live), for dedup's state only: "
+        "a backfill split into slices run side by side",
+    )
     replay.add_argument("--rate", type=float, default=None, help="at most this many messages per second")
     replay.add_argument("--dry-run", action="store_true", help="show the plan, publish nothing")
     replay.add_argument("--restart", action="store_true", help="ignore the checkpoint of a previous run")

@@ -3,7 +3,8 @@
 - **Raw messages** (``news.raw``, all optional): what the producer knows about the payload. Written by
   ``streams produce``, the feed poller and the benchmarks; read by the parse stage (``meta_from_headers``).
 - **Replay**: a replayed message carries the coordinates it was first read from, so the parse stage records
-  them and dedup gives it the verdict it had.
+  them and dedup gives it the verdict it had; a message of a replay's lead-in (before its range) is marked so,
+  and the pipeline learns from it without publishing it.
 - **Fingerprint** and **story features**: what the dedup stage compares, made by the parse stage and sent with
   the article (``news.articles``).
 - **Dead letters** (``news.deadletter``): where a bad record came from and why it failed, ahead of the
@@ -30,6 +31,7 @@ __all__ = [
     "HEADER_FETCHED_AT",
     "HEADER_FINGERPRINT",
     "HEADER_LANG",
+    "HEADER_REPLAY_LEAD_IN",
     "HEADER_REPLAY_OFFSET",
     "HEADER_REPLAY_PARTITION",
     "HEADER_REPLAY_TOPIC",
@@ -52,6 +54,9 @@ REPLAY_PREFIX = "replay."
 HEADER_REPLAY_TOPIC = "replay.source.topic"
 HEADER_REPLAY_PARTITION = "replay.source.partition"
 HEADER_REPLAY_OFFSET = "replay.source.offset"
+# a message of the lead-in of a replay's range (``replay --lead-in``): dedup takes it into its state, nothing
+# is published for it; the parse stage passes it on to the article it parses
+HEADER_REPLAY_LEAD_IN = "replay.lead-in"
 
 # articles: what the parse stage computed for the dedup stage
 HEADER_FINGERPRINT = "dedup.fingerprint"

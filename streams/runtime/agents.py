@@ -18,6 +18,7 @@ from typing import Any
 
 import faust
 
+from streams.headers import HEADER_REPLAY_LEAD_IN
 from streams.runtime.acks import Acknowledger, DeliveryWindow, ManualStream
 from streams.runtime.metrics import STAGES, Metrics, language_label
 from streams.runtime.sending import DeadLetters, Outputs
@@ -96,14 +97,18 @@ class Handlers:
         self.metrics.received.labels(stage="parse").inc()
         started, cpu = time.perf_counter(), time.thread_time()
         message = event.message
+        lead_in = False
         try:
             headers = {k: v for k, v in (message.headers or [])}
+            lead_in = HEADER_REPLAY_LEAD_IN in headers
             parsed = parse_and_tag(message.value, meta_from_headers(headers, message.key))
             rules = self.rules.current()
             for article in parsed:  # decided where the work scales; the route stage keeps it if the rules stand
                 with contextlib.suppress(Exception):  # the route stage decides again, and dead-letters a failure
                     article.decision = decide(article, rules)
             fp_headers = [fingerprint_headers(article) for article in parsed]  # dedup's, made where it scales
+            if lead_in:  # for dedup's state alone
+                fp_headers = [[*found, (HEADER_REPLAY_LEAD_IN, b"1")] for found in fp_headers]
             origin = origin_of(message.topic, message.partition, message.offset, headers)
             payloads = []
             for item, article in enumerate(parsed):
@@ -111,6 +116,11 @@ class Handlers:
                 payloads.append(article.dumps())
         except Exception as exc:
             self._cpu["parse"].inc(time.thread_time() - cpu)
+            if lead_in:  # another run's range: that run dead-letters it
+                self.metrics.lead_in.labels(stage="parse", outcome="skipped").inc()
+                where = (message.topic, message.partition, message.offset)
+                log.info("lead-in message %s[%s]@%s not parsed: %s", *where, exc)
+                return True
             await self.dead_letters.send("parse", event, exc)
             return True
         for article in parsed:
@@ -132,8 +142,10 @@ class Handlers:
         self.metrics.received.labels(stage="dedup").inc()
         started, cpu = time.perf_counter(), time.thread_time()
         try:
-            article = Article.loads(event.message.value)
             headers = dict(event.message.headers or ())
+            if HEADER_REPLAY_LEAD_IN in headers:
+                return self._learn(event, headers, cpu)
+            article = Article.loads(event.message.value)
             verdict = self.index.check(  # the headers decoded only if the article needs them
                 article,
                 functools.partial(fingerprint_from_headers, headers, article),
@@ -164,6 +176,27 @@ class Handlers:
         await self.window.add(manual, event, delivery)
         self.metrics.stage_seconds.labels(stage="dedup").observe(time.perf_counter() - started)
         return False  # acknowledged once its output is delivered
+
+    def _learn(self, event: Any, headers: dict[str, bytes], cpu: float) -> bool:
+        """A lead-in article (``replay --lead-in``): into the index's state as any article, nothing published:
+        the run of the range it belongs to publishes it. Acknowledged at once (out of order is safe)."""
+        message = event.message
+        try:
+            article = Article.loads(message.value)
+            self.index.check(
+                article,
+                functools.partial(fingerprint_from_headers, headers, article),
+                route=self._route_name(article),
+                story_bags=functools.partial(bags_from_headers, headers, article),
+            )
+        except Exception as exc:
+            self.metrics.lead_in.labels(stage="dedup", outcome="skipped").inc()
+            log.info("lead-in article %s[%s]@%s not learnt: %s", message.topic, message.partition, message.offset, exc)
+        else:
+            self.metrics.lead_in.labels(stage="dedup", outcome="learnt").inc()
+        finally:
+            self._cpu["dedup"].inc(time.thread_time() - cpu)
+        return True
 
     def _route_name(self, article: Article) -> str | None:
         """The route the article's report takes, for its story's summary: the parse stage's decision (the

@@ -2,7 +2,7 @@
 
 Base units (seconds), ``_total`` on counters, and only bounded label values: stage names, reason classes
 (the ``reason`` of :class:`~streams.errors.StreamsError`), route names, format names, duplicate kinds,
-language codes (``language_label``), story events (``STORY_EVENTS``).
+language codes (``language_label``), story events (``STORY_EVENTS``), lead-in outcomes (``LEAD_IN_OUTCOMES``).
 Never URLs, ids or titles.
 """
 
@@ -22,6 +22,7 @@ _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 _STORY_SIZE_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100, 250, 1000)
 STORY_EVENTS = ("started", "joined", "cross_language")  # as streams.stages.dedup.storystep names them
 SWEEP_ACTIONS = ("delete", "prune")  # as streams.stages.dedup.expiry names them
+LEAD_IN_OUTCOMES = (("parse", "skipped"), ("dedup", "learnt"), ("dedup", "skipped"))
 _E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -34,6 +35,7 @@ class Metrics:
     duplicates: Counter
     story_events: Counter
     story_size: Histogram
+    lead_in: Counter
     routed: Counter
     review: Counter
     deadlettered: Counter
@@ -105,6 +107,15 @@ def build_metrics(
             "story_size_reports",
             "Reports in a story after each report starts or joins it.",
             buckets=_STORY_SIZE_BUCKETS,
+            namespace=namespace,
+            registry=registry,
+        ),
+        lead_in=Counter(
+            "lead_in_articles_total",
+            "Articles of a replay's lead-in (before its range): taken into the dedup state and published nowhere "
+            "(learnt), or left out where parsing or dedup failed (skipped: the run of the range they belong to "
+            "dead-letters them).",
+            ["stage", "outcome"],
             namespace=namespace,
             registry=registry,
         ),
@@ -241,6 +252,8 @@ def build_metrics(
         metrics.story_events.labels(event=event)
     for action in SWEEP_ACTIONS:
         metrics.dedup_swept.labels(action=action)
+    for stage, outcome in LEAD_IN_OUTCOMES:
+        metrics.lead_in.labels(stage=stage, outcome=outcome)
     return metrics
 
 

@@ -16,6 +16,7 @@ from streams.stages.routing import load_rules
 from streams.tools.offsets import apply_reset, plan_reset
 from streams.tools.replay import parse_time, plan_replay, run_replay
 from streams.tools.reroute import reroute
+from streams.tools.stories import parse_since
 
 __all__ = ["run_backfill_command"]
 
@@ -40,13 +41,17 @@ async def _replay(args: argparse.Namespace, settings: Settings, console: Console
     topic = args.topic or settings.topics.raw
     target = args.into or f"{args.target}.{topic}"
     end_ms = parse_time(args.end) if args.end else None  # open-ended: up to the end, resumable
-    plan = await plan_replay(settings, topic, parse_time(args.start), end_ms, target, restart=args.restart)
+    lead_in_ms = round(1000 * parse_since(args.lead_in, "--lead-in")) if args.lead_in else 0
+    plan = await plan_replay(
+        settings, topic, parse_time(args.start), end_ms, target, restart=args.restart, lead_in_ms=lead_in_ms
+    )
     table = Table(title=f"replay {topic} -> {target}")
-    for column in ("partition", "from offset", "to offset", "messages", "already done"):
+    for column in ("partition", "from offset", "to offset", "messages", "of them lead-in", "already done"):
         table.add_column(column, justify="right")
     for partition, (first, end) in sorted(plan.ranges.items()):
         done = min(end, max(first, plan.done.get(partition, first))) - first
-        table.add_row(str(partition), str(first), str(end), str(end - first), str(done))
+        row = (partition, first, end, end - first, plan.lead_in(partition), done)
+        table.add_row(*map(str, row))
     console.print(table)
     if args.dry_run:
         console.print(f"dry run: {sum(plan.remaining(p) for p in plan.ranges)} message(s) would be published")

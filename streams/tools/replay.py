@@ -18,6 +18,12 @@
 - **Traceable**: each message keeps its key, value, headers and timestamp, plus ``replay.source.topic``,
   ``replay.source.partition`` and ``replay.source.offset``, so the parse stage records the original
   coordinates and dedup gives a replayed article the verdict it had.
+- **Lead-in** (``--lead-in 7d``): the messages of that long before ``--from`` are published first, marked
+  ``replay.lead-in``: the run's dedup instance takes them into its state (copies and stories up to the
+  dedup time-to-live back) and publishes nothing for them. So a long backfill splits into consecutive
+  slices, each replayed into a target of its own with a lead-in and run by workers of its own: one dedup
+  instance per slice, all at once, where one backfill has one (``docs/operations.md``). A message is in the
+  lead-in by its offset (before the first at or after ``--from``), so it is the previous slice's, once.
 """
 
 from __future__ import annotations
@@ -38,7 +44,13 @@ from aiokafka.admin import NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from streams.errors import ConfigError
-from streams.headers import HEADER_REPLAY_OFFSET, HEADER_REPLAY_PARTITION, HEADER_REPLAY_TOPIC, REPLAY_PREFIX
+from streams.headers import (
+    HEADER_REPLAY_LEAD_IN,
+    HEADER_REPLAY_OFFSET,
+    HEADER_REPLAY_PARTITION,
+    HEADER_REPLAY_TOPIC,
+    REPLAY_PREFIX,
+)
 from streams.runtime.kafka import make_admin, make_consumer, make_producer, topic_partitions
 from streams.settings import Settings
 
@@ -53,9 +65,16 @@ class ReplayPlan:
     target: str
     start_ms: int
     end_ms: int | None
-    ranges: dict[int, tuple[int, int]]  # partition -> [first, end)
+    ranges: dict[int, tuple[int, int]]  # partition -> [first, end): the lead-in, then the range
     done: dict[int, int] = field(default_factory=dict)  # partition -> next offset to publish
     checkpoint: Path | None = None
+    lead_in_ms: int = 0
+    starts: dict[int, int] = field(default_factory=dict)  # partition -> first offset of the range (after the lead-in)
+
+    def lead_in(self, partition: int) -> int:
+        """How many of the partition's messages are in the lead-in."""
+        first, end = self.ranges[partition]
+        return max(0, min(self.starts.get(partition, first), end) - first)
 
     @property
     def total(self) -> int:
@@ -78,9 +97,18 @@ def parse_time(text: str) -> int:
 
 
 async def plan_replay(
-    settings: Settings, topic: str, start_ms: int, end_ms: int | None, target: str, restart: bool = False
+    settings: Settings,
+    topic: str,
+    start_ms: int,
+    end_ms: int | None,
+    target: str,
+    restart: bool = False,
+    lead_in_ms: int = 0,
 ) -> ReplayPlan:
-    """Find the offsets of the range per partition, and what a previous run of it already did."""
+    """Find the offsets of the range per partition (with the ``lead_in_ms`` before it), and what a previous
+    run of it already did."""
+    if lead_in_ms < 0:
+        raise ConfigError(f"a lead-in cannot be negative: {lead_in_ms} ms")
     partitions = await topic_partitions(settings, topic)
     if not partitions:
         raise ConfigError(f"topic {topic!r} does not exist or has no partitions")
@@ -90,20 +118,27 @@ async def plan_replay(
         tps = [TopicPartition(topic, p) for p in partitions]
         ends = await consumer.end_offsets(tps)
         starts = await consumer.offsets_for_times({tp: start_ms for tp in tps})
+        leads = await consumer.offsets_for_times({tp: start_ms - lead_in_ms for tp in tps}) if lead_in_ms else starts
         stops = await consumer.offsets_for_times({tp: end_ms for tp in tps}) if end_ms is not None else {}
     finally:
         await consumer.stop()
-    ranges = {}
+    ranges, range_starts = {}, {}
     for tp in tps:
-        first = starts[tp].offset if starts.get(tp) is not None else ends[tp]
+        start = starts[tp].offset if starts.get(tp) is not None else ends[tp]
+        first = min(leads[tp].offset if leads.get(tp) is not None else ends[tp], start)
         stop = stops[tp].offset if stops.get(tp) is not None else ends[tp]
-        ranges[tp.partition] = (first, max(first, stop))
+        ranges[tp.partition] = (first, max(start, stop))
+        range_starts[tp.partition] = start
     bound = "open" if end_ms is None else str(end_ms)
-    run = hashlib.blake2b(f"{topic}|{start_ms}|{bound}|{target}".encode(), digest_size=6).hexdigest()
+    lead = f"|lead-in {lead_in_ms}" if lead_in_ms else ""  # a run without one keeps its name of before
+    run = hashlib.blake2b(f"{topic}|{start_ms}|{bound}|{target}{lead}".encode(), digest_size=6).hexdigest()
     checkpoint = settings.data_dir / "replay" / f"{run}.json"
-    plan = ReplayPlan(topic, target, start_ms, end_ms, ranges, checkpoint=checkpoint)
+    plan = ReplayPlan(
+        topic, target, start_ms, end_ms, ranges, checkpoint=checkpoint, lead_in_ms=lead_in_ms, starts=range_starts
+    )
     if checkpoint.exists() and not restart:
         saved = orjson.loads(checkpoint.read_bytes())
+        plan.starts.update({int(p): int(o) for p, o in saved.get("starts", {}).items()})
         for p, (first, end) in saved["ranges"].items():
             # a closed range is fixed by its first run; an open one keeps its start and grows to today's end
             fixed_end = int(end) if end_ms is not None else max(int(end), ranges.get(int(p), (0, 0))[1])
@@ -122,6 +157,8 @@ def _save(plan: ReplayPlan) -> None:
         "end_ms": plan.end_ms,
         "ranges": {str(p): list(r) for p, r in plan.ranges.items()},
         "done": {str(p): o for p, o in plan.done.items()},
+        "lead_in_ms": plan.lead_in_ms,
+        "starts": {str(p): o for p, o in plan.starts.items()},
     }
     tmp = plan.checkpoint.with_suffix(".tmp")
     tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
@@ -169,6 +206,8 @@ async def run_replay(
                         (HEADER_REPLAY_PARTITION, str(partition).encode()),
                         (HEADER_REPLAY_OFFSET, str(message.offset).encode()),
                     ]
+                    if message.offset < plan.starts.get(partition, first):
+                        headers.append((HEADER_REPLAY_LEAD_IN, b"1"))
                     deliveries.append(
                         await producer.send(
                             plan.target,

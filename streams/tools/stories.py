@@ -29,11 +29,11 @@ _UNITS = {"": 3600.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 MAX_OUTLETS_SHOWN = 6
 
 
-def parse_since(text: str) -> float:
-    """``90s``, ``30m``, ``6h``, ``2d`` (a bare number is hours) in seconds."""
+def parse_since(text: str, option: str = "--since") -> float:
+    """``90s``, ``30m``, ``6h``, ``2d`` (a bare number is hours) in seconds; ``option`` names it in the error."""
     match = _SINCE.fullmatch(text.strip().lower())
     if match is None:
-        raise ConfigError(f"--since {text!r}: give a number and s, m, h or d (6h, 2d)")
+        raise ConfigError(f"{option} {text!r}: give a number and s, m, h or d (6h, 2d)")
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 

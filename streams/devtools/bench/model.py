@@ -19,13 +19,30 @@ the raw and unique topics:
   share of the parse and route partitions;
 - so the rate is the least of: all the work over all the workers' cores, and the dedup worker's load
   ``dedup + (parse + route) / min(workers, partitions)`` on its one core.
+
+A backfill may instead be cut into ``slices`` consecutive time ranges, each replayed with a lead-in
+(``replay --lead-in``) into a run of its own with ``workers / slices`` workers: one dedup instance per slice,
+all at once. Every slice but the first also takes in its lead-in (``lead_in_share`` of a slice's articles),
+at an article's full cost (its outputs, which a lead-in article does not send, are counted too: an upper
+bound).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Records", "StageCosts", "backfill_hours", "costs_from_run", "floor_ms_per_article", "rate", "scaling_table"]
+__all__ = [
+    "Records",
+    "StageCosts",
+    "backfill_hours",
+    "costs_from_run",
+    "floor_ms_per_article",
+    "lead_in_share",
+    "model_results",
+    "rate",
+    "scaling_table",
+    "sliced_backfill_hours",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +129,44 @@ def backfill_hours(costs: StageCosts, articles: float, workers: int, partitions:
     """Hours to run ``articles`` through the pipeline at the modelled rate."""
     per_second = float(rate(costs, workers, partitions)["articles/s"])
     return articles / per_second / 3600.0
+
+
+DESK_ARTICLES_PER_DAY = 20_000.0  # a desk following a few hundred outlets in ten languages (docs/benchmarks.md)
+LEAD_IN_DAYS = 7.0  # the dedup time-to-live
+
+
+def lead_in_share(
+    articles: float, slices: int, per_day: float = DESK_ARTICLES_PER_DAY, lead_in_days: float = LEAD_IN_DAYS
+) -> float:
+    """A slice's lead-in against its own articles, for ``articles`` published ``per_day`` cut into ``slices``:
+    100M at 20,000 a day span 5,000 days, a slice of 16 is 312 days and a lead-in of 7 days 2.2% of it."""
+    return lead_in_days * per_day * slices / articles
+
+
+def sliced_backfill_hours(
+    costs: StageCosts, articles: float, workers: int, partitions: int, slices: int, lead_in_share: float
+) -> float:
+    """Hours to run ``articles`` as ``slices`` runs side by side, ``workers // slices`` workers each, every
+    slice but the first with a lead-in of ``lead_in_share`` of its own articles."""
+    if not 1 <= slices <= workers:
+        raise ValueError(f"{slices} slices need at least as many workers, not {workers}")
+    per_slice = float(rate(costs, workers // slices, partitions)["articles/s"])
+    work = articles * (1.0 + lead_in_share * (slices - 1) / slices)
+    return work / (slices * per_slice) / 3600.0
+
+
+def model_results(costs: StageCosts) -> dict[str, float]:
+    """What ``bench --stage pipeline`` prints of the model, labelled as such."""
+    results = {
+        f"model: {stage} ms per raw message, its Kafka and Faust share included": getattr(costs, f"{stage}_ms")
+        for stage in ("parse", "dedup", "route")
+    }
+    for row in scaling_table(costs):
+        results[f"model: {row['workers']} workers, {row['partitions']} partitions, articles/s"] = float(
+            row["articles/s"]
+        )
+    results["model: 100M articles backfill with 16 workers, hours"] = backfill_hours(costs, 100e6, 16, 16)
+    results["model: 100M articles backfill in 16 slices of 1 worker (lead-in 7 days), hours"] = sliced_backfill_hours(
+        costs, 100e6, 16, 16, 16, lead_in_share(100e6, 16)
+    )
+    return results

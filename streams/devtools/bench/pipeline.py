@@ -41,7 +41,7 @@ import psutil
 
 from streams.devtools.bench.accounting import records_written, stage_cpu
 from streams.devtools.bench.mix import bench_messages
-from streams.devtools.bench.model import Records, backfill_hours, costs_from_run, floor_ms_per_article, scaling_table
+from streams.devtools.bench.model import Records, costs_from_run, floor_ms_per_article, model_results
 from streams.devtools.bench.offline import peak_memory_mb
 from streams.devtools.bench.work import stage_work
 from streams.devtools.localrun import drain, expected_outputs, free_port, start_worker, wait_ready
@@ -341,15 +341,7 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
     )
     # 7. the scaling model (arithmetic over the figures above, not a measurement: ``model``)
     costs = costs_from_run(in_worker, worker_ms, moved, changelog_weight=changelog_ms / record_ms)
-    for stage in ("parse", "dedup", "route"):
-        results[f"model: {stage} ms per raw message, its Kafka and Faust share included"] = getattr(
-            costs, f"{stage}_ms"
-        )
-    for row in scaling_table(costs):
-        results[f"model: {row['workers']} workers, {row['partitions']} partitions, articles/s"] = float(
-            row["articles/s"]
-        )
-    results["model: 100M articles backfill with 16 workers, hours"] = backfill_hours(costs, 100e6, 16, 16)
+    results.update(model_results(costs))
     return results
 
 
