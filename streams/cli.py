@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         help="also replay this long before --from (7d: the dedup time-to-live), for dedup's state only: "
         "a backfill split into slices run side by side",
     )
+    replay.add_argument(
+        "--slices",
+        type=int,
+        default=1,
+        help="cut --from..--to into this many consecutive slices of equal time, each replayed into a run of "
+        "its own (NAME-1, NAME-2, ...); give them a --lead-in",
+    )
     replay.add_argument("--rate", type=float, default=None, help="at most this many messages per second")
     replay.add_argument("--dry-run", action="store_true", help="show the plan, publish nothing")
     replay.add_argument("--restart", action="store_true", help="ignore the checkpoint of a previous run")

@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
+from streams.errors import ConfigError
 from streams.settings import Settings
 from streams.stages.routing import load_rules
 from streams.tools.offsets import apply_reset, plan_reset
-from streams.tools.replay import parse_time, plan_replay, run_replay
+from streams.tools.replay import ReplayPlan, parse_time, plan_replay, run_replay, slice_bounds
 from streams.tools.reroute import reroute
 from streams.tools.stories import parse_since
 
@@ -39,13 +41,32 @@ def run_backfill_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _replay(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     topic = args.topic or settings.topics.raw
-    target = args.into or f"{args.target}.{topic}"
+    start_ms = parse_time(args.start)
     end_ms = parse_time(args.end) if args.end else None  # open-ended: up to the end, resumable
     lead_in_ms = round(1000 * parse_since(args.lead_in, "--lead-in")) if args.lead_in else 0
-    plan = await plan_replay(
-        settings, topic, parse_time(args.start), end_ms, target, restart=args.restart, lead_in_ms=lead_in_ms
-    )
-    table = Table(title=f"replay {topic} -> {target}")
+    runs: list[str] = [args.target]
+    bounds: list[tuple[int, int | None]] = [(start_ms, end_ms)]
+    if args.slices > 1:
+        if end_ms is None or args.into is not None:
+            raise ConfigError("--slices needs --to, and a --target (each slice gets a run of its own)")
+        runs = [f"{args.target}-{n}" for n in range(1, args.slices + 1)]
+        bounds = [*slice_bounds(start_ms, end_ms, args.slices)]
+    for run, (first_ms, last_ms) in zip(runs, bounds, strict=True):
+        target = args.into or f"{run}.{topic}"
+        plan = await plan_replay(
+            settings, topic, first_ms, last_ms, target, restart=args.restart, lead_in_ms=lead_in_ms
+        )
+        await _publish(plan, args, settings, console)
+    if args.into is None:
+        for run in runs:
+            console.print(f"run the backfill pipeline with STREAMS_TOPIC_PREFIX={run}. STREAMS_APP_ID={run}")
+    return 0
+
+
+async def _publish(plan: ReplayPlan, args: argparse.Namespace, settings: Settings, console: Console) -> None:
+    """Show the plan, and publish it unless it is a dry run."""
+    until = "its end" if plan.end_ms is None else _iso(plan.end_ms)
+    table = Table(title=f"replay {plan.topic} -> {plan.target}: {_iso(plan.start_ms)} to {until}")
     for column in ("partition", "from offset", "to offset", "messages", "of them lead-in", "already done"):
         table.add_column(column, justify="right")
     for partition, (first, end) in sorted(plan.ranges.items()):
@@ -55,7 +76,7 @@ async def _replay(args: argparse.Namespace, settings: Settings, console: Console
     console.print(table)
     if args.dry_run:
         console.print(f"dry run: {sum(plan.remaining(p) for p in plan.ranges)} message(s) would be published")
-        return 0
+        return
     columns = (
         TextColumn("partition {task.fields[partition]}"),
         BarColumn(),
@@ -73,12 +94,9 @@ async def _replay(args: argparse.Namespace, settings: Settings, console: Console
             settings, plan, rate=args.rate, progress=lambda p, done, total: progress.update(tasks[p], completed=done)
         )
     elapsed = max(time.monotonic() - started, 1e-6)
-    console.print(f"published {published} message(s) to {target} in {elapsed:.1f}s ({published / elapsed:,.0f} msg/s)")
-    if args.into is None:
-        console.print(
-            f"run the backfill pipeline with STREAMS_TOPIC_PREFIX={args.target}. STREAMS_APP_ID={args.target}"
-        )
-    return 0
+    console.print(
+        f"published {published} message(s) to {plan.target} in {elapsed:.1f}s ({published / elapsed:,.0f} msg/s)"
+    )
 
 
 async def _offsets(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -110,3 +128,7 @@ async def _reroute(args: argparse.Namespace, settings: Settings, console: Consol
     for example in report.examples:
         console.print(f"  e.g. {example['id'][:10]} {example['from']} -> {example['to']}: {example['title']}")
     return 0
+
+
+def _iso(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,7 +1,7 @@
 """Replay and backfill: re-publish a time range of a topic, per partition, resumable, beside the live pipeline.
 
     python -m streams replay --topic news.raw --from 2026-11-01T00:00Z [--to ...] [--target NAME | --into TOPIC]
-                             [--rate N] [--dry-run]
+                             [--lead-in 7d] [--slices N] [--rate N] [--dry-run]
 
 - **Range**: ``offsets_for_times`` per partition finds the first offset at or after ``--from``; the end is the
   first offset at or after ``--to`` (or the partition's end when the replay starts), so the range is fixed
@@ -24,6 +24,7 @@
   slices, each replayed into a target of its own with a lead-in and run by workers of its own: one dedup
   instance per slice, all at once, where one backfill has one (``docs/operations.md``). A message is in the
   lead-in by its offset (before the first at or after ``--from``), so it is the previous slice's, once.
+  ``--slices N`` cuts ``--from``..``--to`` into N such slices of equal time, replayed into ``NAME-1``...
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
@@ -54,7 +56,7 @@ from streams.headers import (
 from streams.runtime.kafka import make_admin, make_consumer, make_producer, topic_partitions
 from streams.settings import Settings
 
-__all__ = ["ReplayPlan", "parse_time", "plan_replay", "run_replay"]
+__all__ = ["ReplayPlan", "parse_time", "plan_replay", "run_replay", "slice_bounds"]
 
 BATCH = 500
 
@@ -94,6 +96,15 @@ def parse_time(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+def slice_bounds(start_ms: int, end_ms: int, slices: int) -> list[tuple[int, int]]:
+    """``[start_ms, end_ms)`` cut into ``slices`` consecutive ranges of about equal time, each ending where the
+    next starts (``replay --slices``)."""
+    if slices < 1 or end_ms <= start_ms:
+        raise ConfigError(f"cannot cut {start_ms}..{end_ms} ms into {slices} slices")
+    cuts = [start_ms + (end_ms - start_ms) * k // slices for k in range(slices + 1)]
+    return list(itertools.pairwise(cuts))
 
 
 async def plan_replay(

@@ -1,12 +1,17 @@
 """A backfill slice with its lead-in on the real broker: ``replay --lead-in`` marks the messages before the
 range, and a worker of the backfill run takes them into its dedup state and publishes nothing for them: the
 range's copy of a lead-in article is its duplicate, the range's new article is published, and an unparseable
-lead-in message is left to the run of its own range (no dead letter here)."""
+lead-in message is left to the run of its own range (no dead letter here). ``replay --slices`` cuts a range
+into slices, each with its lead-in."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -131,3 +136,28 @@ def test_a_slice_learns_its_lead_in_and_publishes_only_its_range(
     raw = asyncio.run(read_all(bootstrap, [run.topics.raw], timeout=5))
     marked = sorted((r.partition, r.offset) for r in raw if r.headers.get(HEADER_REPLAY_LEAD_IN) == b"1")
     assert marked == [(0, 0), (0, 1), (1, 0)]
+
+
+def test_replay_cuts_a_range_into_slices_each_with_its_lead_in(bootstrap: str, unique: str, tmp_path: Path) -> None:
+    source = f"{unique}.src"
+    # twelve messages an hour apart over two partitions; value i at START + i hours
+    asyncio.run(_source(bootstrap, source, [(i % 2, START + i * HOUR_MS, str(i).encode()) for i in range(12)]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
+    env.update(KAFKA_BOOTSTRAP=bootstrap, STREAMS_DATA_DIR=str(tmp_path / "state"))
+    hours = [datetime.fromtimestamp((START + h * HOUR_MS) / 1000, UTC).isoformat() for h in (2, 10)]
+    command = [sys.executable, "-m", "streams", "replay", "--topic", source, "--from", hours[0], "--to", hours[1]]
+    command += ["--slices", "2", "--lead-in", "3h", "--target", f"{unique}-bf"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"STREAMS_TOPIC_PREFIX={unique}-bf-1." in done.stdout
+    assert f"STREAMS_TOPIC_PREFIX={unique}-bf-2." in done.stdout
+
+    def published(run: str) -> tuple[list[int], list[int]]:
+        records = asyncio.run(read_all(bootstrap, [f"{unique}-bf-{run}.{source}"], timeout=10))
+        lead = sorted(int(r.value) for r in records if HEADER_REPLAY_LEAD_IN in r.headers)
+        own = sorted(int(r.value) for r in records if HEADER_REPLAY_LEAD_IN not in r.headers)
+        return lead, own
+
+    # slices [2 h, 6 h) and [6 h, 10 h), each with the 3 hours before it
+    assert published("1") == ([0, 1], [2, 3, 4, 5])
+    assert published("2") == ([3, 4, 5], [6, 7, 8, 9])

@@ -21,7 +21,7 @@ from streams.runtime.metrics import build_metrics
 from streams.settings import Topics
 from streams.stages.dedup.index import DedupIndex
 from streams.stages.routing import RulesWatcher
-from streams.tools.replay import ReplayPlan
+from streams.tools.replay import ReplayPlan, slice_bounds
 from streams.tools.stories import parse_since
 
 from .test_dedup import tagged
@@ -149,3 +149,13 @@ def test_the_lead_in_option_reads_a_duration_and_names_itself_in_its_error() -> 
     assert parse_since("7d", "--lead-in") == 7 * 86400
     with pytest.raises(ConfigError, match="--lead-in"):
         parse_since("a week", "--lead-in")
+
+
+def test_a_range_is_cut_into_slices_of_equal_time_each_ending_where_the_next_starts() -> None:
+    assert slice_bounds(0, 10, 3) == [(0, 3), (3, 6), (6, 10)]
+    assert slice_bounds(100, 101, 1) == [(100, 101)]
+    for start, end in ((5, 5), (7, 3)):
+        with pytest.raises(ConfigError, match="cannot cut"):
+            slice_bounds(start, end, 2)
+    with pytest.raises(ConfigError, match="0 slices"):
+        slice_bounds(0, 10, 0)
