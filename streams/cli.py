@@ -203,7 +203,7 @@ def _bench_on_broker(settings: Settings, stage: str, raw_messages: int) -> int:
         from streams.devtools.bench.scaleout import bench_scaleout
 
         numbers = bench_scaleout(settings, n=raw_messages)
-        print("one worker against two on the same backlog")
+        print("one worker against two on the same backlog, and the backlog in two slices (a run of one worker each)")
     elif stage == "drain":
         from streams.devtools.bench.drain import bench_drain
 

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
+from streams.devtools.bench.scaleout import LEAD_IN_SHARE, _slices
 from streams.errors import ConfigError
 from streams.headers import HEADER_CONTENT_TYPE, HEADER_REPLAY_LEAD_IN
 from streams.runtime.acks import Acknowledger, DeliveryWindow
@@ -159,3 +160,12 @@ def test_a_range_is_cut_into_slices_of_equal_time_each_ending_where_the_next_sta
             slice_bounds(start, end, 2)
     with pytest.raises(ConfigError, match="0 slices"):
         slice_bounds(0, 10, 0)
+
+
+def test_the_scaleout_bench_cuts_its_backlog_into_slices_after_a_lead_in_each() -> None:
+    messages = [(str(i).encode(), b"{}", "application/json") for i in range(40)]
+    first, second = _slices(messages, 2)
+    assert (first[1], [int(m[0]) for m in first[0]]) == (0, list(range(20)))
+    lead = round(LEAD_IN_SHARE * 20)
+    assert second[1] == lead
+    assert [int(m[0]) for m in second[0]] == list(range(20 - lead, 40))  # the end of the first slice, then its own

@@ -45,7 +45,7 @@ from streams.devtools.bench.model import Records, costs_from_run, floor_ms_per_a
 from streams.devtools.bench.offline import peak_memory_mb
 from streams.devtools.bench.work import stage_work
 from streams.devtools.localrun import drain, expected_outputs, free_port, start_worker, wait_ready
-from streams.headers import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT
+from streams.headers import HEADER_CONTENT_TYPE, HEADER_FETCHED_AT, HEADER_REPLAY_LEAD_IN
 from streams.runtime.kafka import ensure_topics, make_consumer, make_producer
 from streams.settings import Settings
 from streams.stages.record import iso_utc
@@ -64,8 +64,13 @@ async def _create(settings: Settings, *topics: str) -> None:
 
 
 async def _publish(
-    settings: Settings, topic: str, messages: list[tuple[bytes, bytes, str]], rate: float | None = None
+    settings: Settings,
+    topic: str,
+    messages: list[tuple[bytes, bytes, str]],
+    rate: float | None = None,
+    lead_in: int = 0,
 ) -> None:
+    """Publish ``messages`` to ``topic``, the first ``lead_in`` of them marked as a replay's lead-in."""
     producer = make_producer(settings, linger_ms=5)
     await producer.start()
     started = time.monotonic()
@@ -73,6 +78,8 @@ async def _publish(
         pending = []
         for i, (key, value, content_type) in enumerate(messages):
             headers = [(HEADER_CONTENT_TYPE, content_type.encode()), (HEADER_FETCHED_AT, iso_utc(_now()).encode())]
+            if i < lead_in:
+                headers.append((HEADER_REPLAY_LEAD_IN, b"1"))
             pending.append(await producer.send(topic, value, key=key, headers=headers))
             if rate:
                 ahead = (i + 1) / rate - (time.monotonic() - started)
