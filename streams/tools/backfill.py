@@ -57,7 +57,7 @@ async def _replay(args: argparse.Namespace, settings: Settings, console: Console
             settings, topic, first_ms, last_ms, target, restart=args.restart, lead_in_ms=lead_in_ms
         )
         await _publish(plan, args, settings, console)
-    if args.into is None:
+    if args.into is None and not args.dry_run:
         for run in runs:
             console.print(f"run the backfill pipeline with STREAMS_TOPIC_PREFIX={run}. STREAMS_APP_ID={run}")
     return 0
