@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Copies and stories on the development sets: a tuning half and a check half, next to a naive baseline.
 
-    python scripts/eval_dedup.py [--errors tuning|check] [--set FIELD=VALUE ...] [--only tuning]
+    python scripts/eval_dedup.py [--errors tuning|check] [--set FIELD=VALUE ...] [--only tuning] [--slices N]
 
 The story groups of ``stories.jsonl`` and ``neardup.jsonl`` are split with a fixed seed into a tuning half
 (where thresholds and weights are chosen) and a check half (read only to see whether the method generalises).
@@ -35,11 +35,13 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from streams.devtools.slices import run_in_slices
 from streams.stages.dedup.fingerprint import jaccard, shingle_hashes
 from streams.stages.dedup.index import DedupConfig, DedupIndex
 from streams.stages.dedup.keyed import KeyedDedup
@@ -242,6 +244,26 @@ def run_by_language(rows: list[Row], config: DedupConfig) -> dict[str, dict[str,
     return out
 
 
+def run_sliced(rows: list[Row], config: DedupConfig, slices: int, lead_in_days: float) -> dict[str, dict[str, Any]]:
+    """A backfill in ``slices`` (``replay --lead-in``): each slice of the rows, in publication order, through an
+    index of its own after the rows of the ``lead_in_days`` before it (``streams.devtools.slices``)."""
+    times = list(itertools.accumulate((_seconds(r.published) for r in rows), max))  # in the rows' order
+    return run_in_slices(rows, times, slices, lead_in_days * 86400.0, lambda some: run_system(some, config), _row_id)
+
+
+def _row_id(row: Row) -> str:
+    return row.id
+
+
+def _seconds(iso: str) -> float:
+    """A row's publication time in seconds (a month or a year alone: its first day); a row without one comes
+    first."""
+    if not iso:
+        return float("-inf")
+    moment = datetime.fromisoformat({4: f"{iso}-01-01", 7: f"{iso}-01"}.get(len(iso), iso).replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
 def _article(row: Row, offset: int) -> Article:
     (article,) = parse_payload(row.payload, RawMeta(content_type=row.content_type))
     article.tags = tag(article.title, article.body)
@@ -386,7 +408,16 @@ def main() -> int:
         default="time",
         help="publication order (a live stream) or the files' order (an offline run over a file)",
     )
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=0,
+        help="as a backfill in this many slices (replay --lead-in), each half in publication order",
+    )
+    parser.add_argument("--lead-in-days", type=float, default=7.0, help="each slice's lead-in (with --slices)")
     args = parser.parse_args()
+    if args.slices and (args.by_language or args.order != "time"):
+        parser.error("--slices runs the one index in publication order")
     if not (args.data / "stories.jsonl").exists():
         print(f"no data at {args.data}", file=sys.stderr)
         return 2
@@ -405,8 +436,11 @@ def main() -> int:
     errors: dict[str, list[str]] = {}
     ordered = {h: _ordered(halves[h], args.order) for h in names}
     for half in names:
-        system = run_by_language if args.by_language else run_system
-        results[half], errors[half] = score(ordered[half], system(ordered[half], config), siblings, related)
+        if args.slices:
+            verdicts = run_sliced(ordered[half], config, args.slices, args.lead_in_days)
+        else:
+            verdicts = (run_by_language if args.by_language else run_system)(ordered[half], config)
+        results[half], errors[half] = score(ordered[half], verdicts, siblings, related)
     if not args.no_baseline:
         shingles = {r.id: _baseline_shingles(r) for r in rows}
         best_t, best_f1 = 0.0, -1.0

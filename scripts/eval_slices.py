@@ -47,6 +47,7 @@ def run_once(reports: Sequence[Report]) -> dict[str, dict[str, Any]]:
 
 
 def _pairs(groups: Counter[Any]) -> int:
+    """Pairs within the groups of these sizes."""
     return sum(n * (n - 1) // 2 for n in groups.values())
 
 
@@ -69,6 +70,7 @@ def agreement(one: dict[str, dict[str, Any]], other: dict[str, dict[str, Any]]) 
 
 
 def scores(reports: Sequence[Report], verdicts: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Copies found, false duplicates and story pairs against the stream's events (``bench --stage dedup``'s)."""
     rows = ((r.event, r.copy_of, verdicts[r.article.id]["duplicate"], verdicts[r.article.id]["story"]) for r in reports)
     return score_stream(rows)
 

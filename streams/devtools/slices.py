@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 def plan_slices(times: Sequence[float], slices: int, lead_in: float) -> list[tuple[list[int], list[int]]]:
     """For ``times`` in order (seconds; not decreasing), ``slices`` consecutive runs of positions of about
-    as many each: per slice, the positions of its lead-in (earlier positions less than ``lead_in`` seconds
+    as many each: per slice, the positions of its lead-in (earlier positions at most ``lead_in`` seconds
     before its first) and its own."""
     if slices < 1:
         raise ValueError(f"slices must be at least 1, not {slices}")

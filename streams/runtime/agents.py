@@ -18,7 +18,7 @@ from typing import Any
 
 import faust
 
-from streams.headers import HEADER_REPLAY_LEAD_IN
+from streams.headers import HEADER_REPLAY_LEAD_IN, HEADER_REPLAY_TOPIC
 from streams.runtime.acks import Acknowledger, DeliveryWindow, ManualStream
 from streams.runtime.metrics import STAGES, Metrics, language_label
 from streams.runtime.sending import DeadLetters, Outputs
@@ -100,7 +100,8 @@ class Handlers:
         lead_in = False
         try:
             headers = {k: v for k, v in (message.headers or [])}
-            lead_in = HEADER_REPLAY_LEAD_IN in headers
+            # a replay's lead-in (``replay --lead-in``): the mark counts only on a replayed message
+            lead_in = HEADER_REPLAY_LEAD_IN in headers and HEADER_REPLAY_TOPIC in headers
             parsed = parse_and_tag(message.value, meta_from_headers(headers, message.key))
             rules = self.rules.current()
             for article in parsed:  # decided where the work scales; the route stage keeps it if the rules stand
@@ -119,7 +120,7 @@ class Handlers:
             if lead_in:  # another run's range: that run dead-letters it
                 self.metrics.lead_in.labels(stage="parse", outcome="skipped").inc()
                 where = (message.topic, message.partition, message.offset)
-                log.info("lead-in message %s[%s]@%s not parsed: %s", *where, exc)
+                log.warning("lead-in message %s[%s]@%s not parsed (left to its own run): %s", *where, exc)
                 return True
             await self.dead_letters.send("parse", event, exc)
             return True
@@ -191,7 +192,8 @@ class Handlers:
             )
         except Exception as exc:
             self.metrics.lead_in.labels(stage="dedup", outcome="skipped").inc()
-            log.info("lead-in article %s[%s]@%s not learnt: %s", message.topic, message.partition, message.offset, exc)
+            where = (message.topic, message.partition, message.offset)
+            log.warning("lead-in article %s[%s]@%s not learnt (left to its own run): %s", *where, exc)
         else:
             self.metrics.lead_in.labels(stage="dedup", outcome="learnt").inc()
         finally:

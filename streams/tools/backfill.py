@@ -44,6 +44,10 @@ async def _replay(args: argparse.Namespace, settings: Settings, console: Console
     start_ms = parse_time(args.start)
     end_ms = parse_time(args.end) if args.end else None  # open-ended: up to the end, resumable
     lead_in_ms = round(1000 * parse_since(args.lead_in, "--lead-in")) if args.lead_in else 0
+    if args.slices < 1:
+        raise ConfigError(f"--slices {args.slices}: give 1 or more")
+    if lead_in_ms and args.into is not None:
+        raise ConfigError("--lead-in is for a backfill run of its own (--target): what it marks is never published")
     runs: list[str] = [args.target]
     bounds: list[tuple[int, int | None]] = [(start_ms, end_ms)]
     if args.slices > 1:
@@ -51,19 +55,26 @@ async def _replay(args: argparse.Namespace, settings: Settings, console: Console
             raise ConfigError("--slices needs --to, and a --target (each slice gets a run of its own)")
         runs = [f"{args.target}-{n}" for n in range(1, args.slices + 1)]
         bounds = [*slice_bounds(start_ms, end_ms, args.slices)]
-    for run, (first_ms, last_ms) in zip(runs, bounds, strict=True):
-        target = args.into or f"{run}.{topic}"
-        plan = await plan_replay(
-            settings, topic, first_ms, last_ms, target, restart=args.restart, lead_in_ms=lead_in_ms
+    if (args.slices > 1 or lead_in_ms) and lead_in_ms < 1000 * settings.dedup_ttl_seconds:
+        console.print(
+            f"[yellow]warning:[/yellow] a lead-in shorter than the dedup time-to-live "
+            f"({settings.dedup_ttl_seconds / 86400:g} days): a slice misses the copies of what came before it"
         )
-        await _publish(plan, args, settings, console)
+    plans = [  # all at once, so that the slices meet where one ends and the next begins
+        await plan_replay(
+            settings, topic, first, last, args.into or f"{run}.{topic}", restart=args.restart, lead_in_ms=lead_in_ms
+        )
+        for run, (first, last) in zip(runs, bounds, strict=True)
+    ]
+    for plan in plans:
+        await _show_and_publish(plan, args, settings, console)
     if args.into is None and not args.dry_run:
         for run in runs:
             console.print(f"run the backfill pipeline with STREAMS_TOPIC_PREFIX={run}. STREAMS_APP_ID={run}")
     return 0
 
 
-async def _publish(plan: ReplayPlan, args: argparse.Namespace, settings: Settings, console: Console) -> None:
+async def _show_and_publish(plan: ReplayPlan, args: argparse.Namespace, settings: Settings, console: Console) -> None:
     """Show the plan, and publish it unless it is a dry run."""
     until = "its end" if plan.end_ms is None else _iso(plan.end_ms)
     table = Table(title=f"replay {plan.topic} -> {plan.target}: {_iso(plan.start_ms)} to {until}")
@@ -131,4 +142,6 @@ async def _reroute(args: argparse.Namespace, settings: Settings, console: Consol
 
 
 def _iso(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """An epoch in milliseconds as ISO 8601 UTC, to the millisecond where it has any (as ``--from`` takes it)."""
+    timespec = "milliseconds" if epoch_ms % 1000 else "seconds"
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec=timespec).replace("+00:00", "Z")

@@ -13,18 +13,19 @@
 - **Untouched live pipeline**: the reader has no consumer group (nothing is committed anywhere) and writes
   only to the target; ``--rate`` caps messages per second.
 - **Resumable, once**: progress per partition is checkpointed (after each acknowledged batch) in
-  ``STREAMS_DATA_DIR/replay/<run>.json``, where the run is named by topic, range and target. An interrupted
+  ``STREAMS_DATA_DIR/replay/<run>.json``, where the run is named by topic, range, target and lead-in. An interrupted
   replay resumes where it stopped; the same range again publishes nothing new (``--restart`` starts over).
 - **Traceable**: each message keeps its key, value, headers and timestamp, plus ``replay.source.topic``,
   ``replay.source.partition`` and ``replay.source.offset``, so the parse stage records the original
   coordinates and dedup gives a replayed article the verdict it had.
-- **Lead-in** (``--lead-in 7d``): the messages of that long before ``--from`` are published first, marked
-  ``replay.lead-in``: the run's dedup instance takes them into its state (copies and stories up to the
-  dedup time-to-live back) and publishes nothing for them. So a long backfill splits into consecutive
-  slices, each replayed into a target of its own with a lead-in and run by workers of its own: one dedup
-  instance per slice, all at once, where one backfill has one (``docs/operations.md``). A message is in the
-  lead-in by its offset (before the first at or after ``--from``), so it is the previous slice's, once.
-  ``--slices N`` cuts ``--from``..``--to`` into N such slices of equal time, replayed into ``NAME-1``...
+- **Lead-in** (``--lead-in 7d``): the messages of that long before ``--from`` are published first (every
+  partition's before any of the range), marked ``replay.lead-in``: the run's dedup instance takes them into
+  its state (copies and stories up to the dedup time-to-live back) and publishes nothing for them. So a long
+  backfill splits into consecutive slices, each replayed into a target of its own with a lead-in and run by
+  workers of its own: one dedup instance per slice, all at once, where one backfill has one
+  (``docs/operations.md``). A message is in the lead-in by its offset (before the first at or after
+  ``--from``), so it is the previous slice's, once. ``--slices N`` cuts ``--from``..``--to`` into N such
+  slices of equal time (cut on whole seconds), planned together and replayed into ``NAME-1``...
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def slice_bounds(start_ms: int, end_ms: int, slices: int) -> list[tuple[int, int
     next starts (``replay --slices``)."""
     if slices < 1 or end_ms <= start_ms:
         raise ConfigError(f"cannot cut {start_ms}..{end_ms} ms into {slices} slices")
-    cuts = [start_ms + (end_ms - start_ms) * k // slices for k in range(slices + 1)]
+    # inner cuts on whole seconds, so each slice's range can be given again by hand (``--from``/``--to``)
+    inner = [(start_ms + (end_ms - start_ms) * k // slices) // 1000 * 1000 for k in range(1, slices)]
+    cuts = [start_ms, *(max(cut, start_ms) for cut in inner), end_ms]
     return list(itertools.pairwise(cuts))
 
 
@@ -149,11 +152,12 @@ async def plan_replay(
     )
     if checkpoint.exists() and not restart:
         saved = orjson.loads(checkpoint.read_bytes())
-        plan.starts.update({int(p): int(o) for p, o in saved.get("starts", {}).items()})
         for p, (first, end) in saved["ranges"].items():
             # a closed range is fixed by its first run; an open one keeps its start and grows to today's end
             fixed_end = int(end) if end_ms is not None else max(int(end), ranges.get(int(p), (0, 0))[1])
             plan.ranges[int(p)] = (int(first), fixed_end)
+            plan.starts[int(p)] = int(first)  # a checkpoint from before lead-ins: none
+        plan.starts.update({int(p): int(o) for p, o in saved.get("starts", {}).items()})
         plan.done = {int(p): int(o) for p, o in saved["done"].items()}
     return plan
 
@@ -190,62 +194,88 @@ async def run_replay(
     that many messages (as a crash would, but cleanly checkpointed), for tests and for careful operators.
     """
     await ensure_target(settings, plan.target, len(plan.ranges))
-    consumer = make_consumer(settings, group_id=None, enable_auto_commit=False)
-    producer = make_producer(settings)
-    await consumer.start()
-    await producer.start()
-    published = 0
-    started = time.monotonic()
+    if plan.checkpoint is not None:
+        _save(plan)  # the range and its lead-in are fixed by the first run, even one that publishes nothing
+    copier = _Copier(plan, make_consumer(settings, group_id=None, enable_auto_commit=False), make_producer(settings))
+    copier.rate, copier.progress, copier.stop_after = rate, progress, stop_after
+    await copier.consumer.start()
+    await copier.producer.start()
     try:
-        for partition in sorted(plan.ranges):
-            first, end = plan.ranges[partition]
-            position = max(first, plan.done.get(partition, first))
-            if position >= end:
-                continue
-            tp = TopicPartition(plan.topic, partition)
-            consumer.assign([tp])
-            consumer.seek(tp, position)
-            while position < end:
-                batch = await consumer.getmany(tp, timeout_ms=1000, max_records=BATCH)
-                deliveries = []
-                for message in batch.get(tp, []):
-                    if message.offset >= end:
-                        break
-                    headers = [
-                        *[(k, v) for k, v in message.headers if not k.startswith(REPLAY_PREFIX)],
-                        (HEADER_REPLAY_TOPIC, plan.topic.encode()),
-                        (HEADER_REPLAY_PARTITION, str(partition).encode()),
-                        (HEADER_REPLAY_OFFSET, str(message.offset).encode()),
-                    ]
-                    if message.offset < plan.starts.get(partition, first):
-                        headers.append((HEADER_REPLAY_LEAD_IN, b"1"))
-                    deliveries.append(
-                        await producer.send(
-                            plan.target,
-                            message.value,
-                            key=message.key,
-                            headers=headers,
-                            timestamp_ms=message.timestamp,
-                            partition=partition,  # same partition, same order as the source
-                        )
-                    )
-                    position = message.offset + 1
-                    published += 1
-                    if rate:
-                        await _pace(published, rate, started)
-                    if stop_after is not None and published >= stop_after:
-                        break
-                await asyncio.gather(*deliveries)  # acknowledged before the checkpoint says so
-                plan.done[partition] = position
-                _save(plan)
-                if progress is not None:
-                    progress(partition, position - first, end - first)
-                if stop_after is not None and published >= stop_after:
-                    return published
+        # every partition's lead-in before any of the range: a worker that runs while the replay does learns
+        # the whole lead-in before the range's first article
+        for lead_in_pass in (True, False):
+            for partition in sorted(plan.ranges):
+                first, end = plan.ranges[partition]
+                await copier.copy(partition, min(end, plan.starts.get(partition, first)) if lead_in_pass else end)
+                if copier.stopped():
+                    return copier.published
     finally:
-        await producer.stop()
-        await consumer.stop()
-    return published
+        await copier.producer.stop()
+        await copier.consumer.stop()
+    return copier.published
+
+
+@dataclass
+class _Copier:
+    """Copies a plan's messages to its target, a partition at a time, checkpointed after each acknowledged
+    batch; those before the range's start marked as its lead-in."""
+
+    plan: ReplayPlan
+    consumer: Any
+    producer: Any
+    rate: float | None = None
+    progress: Any = None
+    stop_after: int | None = None
+    published: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def stopped(self) -> bool:
+        return self.stop_after is not None and self.published >= self.stop_after
+
+    async def copy(self, partition: int, stop: int) -> None:
+        """The partition's messages from where the plan stands up to offset ``stop``."""
+        plan = self.plan
+        first, end = plan.ranges[partition]
+        position = max(first, plan.done.get(partition, first))
+        if position >= stop:
+            return
+        tp = TopicPartition(plan.topic, partition)
+        self.consumer.assign([tp])
+        self.consumer.seek(tp, position)
+        start = plan.starts.get(partition, first)
+        while position < stop and not self.stopped():
+            batch = await self.consumer.getmany(tp, timeout_ms=1000, max_records=BATCH)
+            deliveries = []
+            for message in batch.get(tp, []):
+                if message.offset >= stop or self.stopped():
+                    break
+                headers = [
+                    *[(k, v) for k, v in message.headers if not k.startswith(REPLAY_PREFIX)],
+                    (HEADER_REPLAY_TOPIC, plan.topic.encode()),
+                    (HEADER_REPLAY_PARTITION, str(partition).encode()),
+                    (HEADER_REPLAY_OFFSET, str(message.offset).encode()),
+                ]
+                if plan.lead_in_ms and message.offset < start:
+                    headers.append((HEADER_REPLAY_LEAD_IN, b"1"))
+                deliveries.append(
+                    await self.producer.send(
+                        plan.target,
+                        message.value,
+                        key=message.key,
+                        headers=headers,
+                        timestamp_ms=message.timestamp,
+                        partition=partition,  # same partition, same order as the source
+                    )
+                )
+                position = message.offset + 1
+                self.published += 1
+                if self.rate:
+                    await _pace(self.published, self.rate, self.started)
+            await asyncio.gather(*deliveries)  # acknowledged before the checkpoint says so
+            plan.done[partition] = position
+            _save(plan)
+            if self.progress is not None:
+                self.progress(partition, position - first, end - first)
 
 
 async def ensure_target(settings: Settings, topic: str, partitions: int) -> None:

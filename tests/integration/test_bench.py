@@ -105,7 +105,6 @@ def test_scaleout_bench_on_a_small_backlog(bootstrap: str, tmp_path: Path) -> No
         assert results[f"{count} worker(s) CPU busy (cores)"] > 0
         assert 0 < results[f"{count} worker(s) machine CPU busy (cores)"] <= results["machine cores"] + 0.1
     assert results["2 / 1 worker(s)"] == results["2 worker(s) articles/s"] / results["1 worker(s) articles/s"]
-    sliced = "2 slices of 1 worker"  # every output of both runs arrived, and none for the second's lead-in
+    sliced = "2 slices of 1 worker"  # every output of both runs arrived (else it raises), from workers that worked
     assert results[f"{sliced} articles/s"] > 0
     assert results[f"{sliced} CPU busy (cores)"] > 0
-    assert results[f"{sliced} / 1 worker(s)"] == results[f"{sliced} articles/s"] / results["1 worker(s) articles/s"]

@@ -56,10 +56,11 @@ def test_one_worker_is_bound_by_all_its_work_and_many_by_the_dedup_worker() -> N
 
 def test_a_backfill_in_slices_has_a_dedup_instance_per_slice_and_pays_for_the_lead_ins() -> None:
     costs = StageCosts(parse_ms=3.0, dedup_ms=3.0, route_ms=2.0, articles_per_message=2.0)
-    # one slice is one run
-    assert sliced_backfill_hours(costs, 1e6, 16, 16, 1, 0.5) == pytest.approx(backfill_hours(costs, 1e6, 16, 16))
-    # 16 slices of one worker: 16 x 250 articles/s, the 15 later slices with a lead-in of 10% of theirs
-    assert sliced_backfill_hours(costs, 1e6, 16, 16, 16, 0.1) == pytest.approx(1e6 * (1 + 0.1 * 15 / 16) / 4000 / 3600)
+    # one slice without a lead-in is one run; with one, it does that much more
+    assert sliced_backfill_hours(costs, 1e6, 16, 16, 1, 0.0) == pytest.approx(backfill_hours(costs, 1e6, 16, 16))
+    assert sliced_backfill_hours(costs, 1e6, 16, 16, 1, 0.5) == pytest.approx(1.5 * backfill_hours(costs, 1e6, 16, 16))
+    # 16 slices of one worker at 250 articles/s each, each slice with a lead-in of 10% of its articles
+    assert sliced_backfill_hours(costs, 1e6, 16, 16, 16, 0.1) == pytest.approx(1e6 / 16 * 1.1 / 250 / 3600)
     # 4 slices of 4 workers, no lead-in: 4 x the rate of 4 workers, which the dedup worker bounds
     four = float(rate(costs, 4, 16)["articles/s"])
     assert sliced_backfill_hours(costs, 1e6, 16, 16, 4, 0.0) == pytest.approx(1e6 / (4 * four) / 3600)
@@ -77,5 +78,5 @@ def test_the_bench_prints_the_model_labelled_as_such() -> None:
     assert results["model: 1 workers, 16 partitions, articles/s"] == pytest.approx(250.0)
     one_run = results["model: 100M articles backfill with 16 workers, hours"]
     sliced = results["model: 100M articles backfill in 16 slices of 1 worker (lead-in 7 days), hours"]
-    assert sliced == pytest.approx(100e6 * (1 + 7 / 312.5 * 15 / 16) / (16 * 250.0) / 3600)
+    assert sliced == pytest.approx(100e6 / 16 * (1 + 7 / 312.5) / 250.0 / 3600)
     assert one_run == pytest.approx(backfill_hours(costs, 100e6, 16, 16))

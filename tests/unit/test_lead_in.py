@@ -6,22 +6,31 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams.devtools.bench.scaleout import LEAD_IN_SHARE, _slices
+from streams.devtools.bench.scaleout import LEAD_IN_SHARE, backlog_slices
 from streams.errors import ConfigError
-from streams.headers import HEADER_CONTENT_TYPE, HEADER_REPLAY_LEAD_IN
+from streams.headers import (
+    HEADER_CONTENT_TYPE,
+    HEADER_REPLAY_LEAD_IN,
+    HEADER_REPLAY_OFFSET,
+    HEADER_REPLAY_PARTITION,
+    HEADER_REPLAY_TOPIC,
+)
 from streams.runtime.acks import Acknowledger, DeliveryWindow
 from streams.runtime.agents import Handlers, RulesInForce
 from streams.runtime.deadletter import refused_output
 from streams.runtime.metrics import build_metrics
-from streams.settings import Topics
+from streams.settings import Settings, Topics
 from streams.stages.dedup.index import DedupIndex
 from streams.stages.routing import RulesWatcher
+from streams.tools import replay
 from streams.tools.replay import ReplayPlan, slice_bounds
 from streams.tools.stories import parse_since
 
@@ -124,7 +133,8 @@ async def test_the_parse_agent_passes_the_mark_on_and_leaves_a_bad_lead_in_messa
     stream = Stream()
     payload = orjson.dumps({"title": "Envoy meets minister", "body": "The envoy met the minister in Damascus."})
     json = (HEADER_CONTENT_TYPE, b"application/json")
-    raw = Message(payload, 5, [json, *LEAD_IN], topic="news.raw")
+    replayed = [(HEADER_REPLAY_TOPIC, b"news.raw"), (HEADER_REPLAY_PARTITION, b"0"), (HEADER_REPLAY_OFFSET, b"5")]
+    raw = Message(payload, 5, [json, *replayed, *LEAD_IN], topic="bf.news.raw")
     assert await handlers.parse(stream, Event(raw)) is True
     assert len(outputs.sent) == 1
     name, key, _, headers = outputs.sent[0]
@@ -132,12 +142,15 @@ async def test_the_parse_agent_passes_the_mark_on_and_leaves_a_bad_lead_in_messa
     assert (HEADER_REPLAY_LEAD_IN, b"1") in headers
     await handlers.parse(stream, Event(Message(payload, 6, [json], topic="news.raw")))
     assert HEADER_REPLAY_LEAD_IN not in dict(outputs.sent[1][3])  # not marked: published as ever
-    bad = Message(b"{not json", 7, [json, *LEAD_IN], topic="news.raw")
+    bad = Message(b"{not json", 7, [json, *replayed, *LEAD_IN], topic="bf.news.raw")
     assert await handlers.parse(stream, Event(bad)) is True
     assert (len(outputs.sent), dead.sent) == (2, [])
     assert lead_in(registry, "parse", "skipped") == 1
     await handlers.parse(stream, Event(Message(b"{not json", 8, [json], topic="news.raw")))
     assert [stage for stage, _ in dead.sent] == ["parse"]
+    # the mark on a message that was not replayed counts for nothing: published as ever
+    await handlers.parse(stream, Event(Message(payload, 9, [json, *LEAD_IN], topic="news.raw")))
+    assert HEADER_REPLAY_LEAD_IN not in dict(outputs.sent[2][3])
 
 
 def test_a_plan_counts_each_partitions_lead_in_by_offset() -> None:
@@ -153,7 +166,8 @@ def test_the_lead_in_option_reads_a_duration_and_names_itself_in_its_error() -> 
 
 
 def test_a_range_is_cut_into_slices_of_equal_time_each_ending_where_the_next_starts() -> None:
-    assert slice_bounds(0, 10, 3) == [(0, 3), (3, 6), (6, 10)]
+    assert slice_bounds(0, 10_000, 3) == [(0, 3_000), (3_000, 6_000), (6_000, 10_000)]  # cut on whole seconds
+    assert slice_bounds(1_500, 9_250, 2) == [(1_500, 5_000), (5_000, 9_250)]  # the ends as given
     assert slice_bounds(100, 101, 1) == [(100, 101)]
     for start, end in ((5, 5), (7, 3)):
         with pytest.raises(ConfigError, match="cannot cut"):
@@ -164,8 +178,64 @@ def test_a_range_is_cut_into_slices_of_equal_time_each_ending_where_the_next_sta
 
 def test_the_scaleout_bench_cuts_its_backlog_into_slices_after_a_lead_in_each() -> None:
     messages = [(str(i).encode(), b"{}", "application/json") for i in range(40)]
-    first, second = _slices(messages, 2)
+    first, second = backlog_slices(messages, 2)
     assert (first[1], [int(m[0]) for m in first[0]]) == (0, list(range(20)))
     lead = round(LEAD_IN_SHARE * 20)
     assert second[1] == lead
     assert [int(m[0]) for m in second[0]] == list(range(20 - lead, 40))  # the end of the first slice, then its own
+
+
+class FakeConsumer:
+    """A consumer over partitions given as lists of message timestamps: offsets by time, as the broker's."""
+
+    def __init__(self, partitions: dict[int, list[int]]) -> None:
+        self.partitions = partitions
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def end_offsets(self, tps: list[Any]) -> dict[Any, int]:
+        return {tp: len(self.partitions[tp.partition]) for tp in tps}
+
+    async def offsets_for_times(self, times: dict[Any, int]) -> dict[Any, Any]:
+        found = {}
+        for tp, when in times.items():
+            stamps = self.partitions[tp.partition]
+            offset = next((o for o, stamp in enumerate(stamps) if stamp >= when), None)
+            found[tp] = None if offset is None else SimpleNamespace(offset=offset, timestamp=stamps[offset])
+        return found
+
+
+def planned(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, partitions: dict[int, list[int]], **kwargs: Any) -> Any:
+    async def topic_partitions(settings: Any, topic: str) -> list[int]:
+        return sorted(partitions)
+
+    monkeypatch.setattr(replay, "topic_partitions", topic_partitions)
+    monkeypatch.setattr(replay, "make_consumer", lambda *args, **options: FakeConsumer(partitions))
+    settings = Settings.from_env({}, data_dir=tmp_path)
+    return asyncio.run(replay.plan_replay(settings, "news.raw", target="bf.news.raw", **kwargs))
+
+
+def test_a_plan_finds_each_partitions_lead_in_and_range(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    partitions = {0: [10, 20, 30, 40], 1: [15, 25, 35], 2: [5]}
+    plan = planned(monkeypatch, tmp_path, partitions, start_ms=30, end_ms=None, lead_in_ms=15)
+    assert plan.ranges == {0: (1, 4), 1: (0, 3), 2: (1, 1)}
+    assert plan.starts == {0: 2, 1: 2, 2: 1}
+    assert [plan.lead_in(p) for p in (0, 1, 2)] == [1, 2, 0]
+    closed = planned(monkeypatch, tmp_path, partitions, start_ms=20, end_ms=35, lead_in_ms=10)
+    assert (closed.ranges, closed.starts) == ({0: (0, 3), 1: (0, 2), 2: (1, 1)}, {0: 1, 1: 1, 2: 1})
+    none = planned(monkeypatch, tmp_path, partitions, start_ms=30, end_ms=None)
+    assert [none.lead_in(p) for p in (0, 1, 2)] == [0, 0, 0]
+
+
+def test_a_checkpoint_from_before_lead_ins_resumes_with_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # an open-ended run begun when partition 0 ended at offset 2 (nothing at or after its start then)
+    first = planned(monkeypatch, tmp_path, {0: [10, 20]}, start_ms=30, end_ms=None)
+    assert first.checkpoint is not None
+    first.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    old = {"topic": "news.raw", "target": "bf.news.raw", "ranges": {"0": [2, 2]}, "done": {"0": 2}}
+    first.checkpoint.write_bytes(orjson.dumps(old))  # as written before lead-ins: no "starts"
+    # later, messages stamped before the start arrive: they are the range's (after its first offset), unmarked
+    resumed = planned(monkeypatch, tmp_path, {0: [10, 20, 12, 14]}, start_ms=30, end_ms=None)
+    assert (resumed.ranges, resumed.starts, resumed.lead_in(0), resumed.remaining(0)) == ({0: (2, 4)}, {0: 2}, 0, 2)

@@ -22,9 +22,8 @@ the raw and unique topics:
 
 A backfill may instead be cut into ``slices`` consecutive time ranges, each replayed with a lead-in
 (``replay --lead-in``) into a run of its own with ``workers / slices`` workers: one dedup instance per slice,
-all at once. Every slice but the first also takes in its lead-in (``lead_in_share`` of a slice's articles),
-at an article's full cost (its outputs, which a lead-in article does not send, are counted too: an upper
-bound).
+all at once. Every slice also takes in its lead-in (a share of its own articles), at an article's full cost
+(its outputs, which a lead-in article does not send, are counted too: an upper bound).
 """
 
 from __future__ import annotations
@@ -144,15 +143,14 @@ def lead_in_share(
 
 
 def sliced_backfill_hours(
-    costs: StageCosts, articles: float, workers: int, partitions: int, slices: int, lead_in_share: float
+    costs: StageCosts, articles: float, workers: int, partitions: int, slices: int, lead_in: float
 ) -> float:
     """Hours to run ``articles`` as ``slices`` runs side by side, ``workers // slices`` workers each, every
-    slice but the first with a lead-in of ``lead_in_share`` of its own articles."""
+    slice after a lead-in of ``lead_in`` of its own articles (a share)."""
     if not 1 <= slices <= workers:
         raise ValueError(f"{slices} slices need at least as many workers, not {workers}")
     per_slice = float(rate(costs, workers // slices, partitions)["articles/s"])
-    work = articles * (1.0 + lead_in_share * (slices - 1) / slices)
-    return work / (slices * per_slice) / 3600.0
+    return articles / slices * (1.0 + lead_in) / per_slice / 3600.0
 
 
 def model_results(costs: StageCosts) -> dict[str, float]:

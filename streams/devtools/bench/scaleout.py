@@ -33,7 +33,7 @@ from streams.devtools.localrun import drain, expected_outputs, free_port, start_
 from streams.runtime.kafka import ensure_topics
 from streams.settings import Settings
 
-__all__ = ["LEAD_IN_SHARE", "bench_scaleout"]
+__all__ = ["LEAD_IN_SHARE", "backlog_slices", "bench_scaleout"]
 
 SETTLE_SECONDS = 5.0  # after the last worker is ready: let the group's last rebalance finish
 LEAD_IN_SHARE = 0.1  # a slice's lead-in against the slice before it (a week of a few months' backfill is less)
@@ -104,7 +104,7 @@ def _time_runs(
             process.wait(60)
 
 
-def _slices(messages: list[Message], slices: int) -> list[tuple[list[Message], int]]:
+def backlog_slices(messages: list[Message], slices: int) -> list[tuple[list[Message], int]]:
     """Consecutive slices of ``messages``, each but the first after its lead-in: (messages, lead-in count)."""
     bounds = [round(k * len(messages) / slices) for k in range(slices + 1)]
     out = []
@@ -129,7 +129,7 @@ def bench_scaleout(
         results[f"{count} / {counts[0]} worker(s)"] = results[f"{count} worker(s) articles/s"] / first
     if slices > 1:
         label = f"{slices} slices of 1 worker"
-        runs = [(_run_settings(base), 1, part, lead) for part, lead in _slices(messages, slices)]
+        runs = [(_run_settings(base), 1, part, lead) for part, lead in backlog_slices(messages, slices)]
         _time_runs(label, runs, root, results)
         results[f"{label} / {counts[0]} worker(s)"] = results[f"{label} articles/s"] / first
     return results
