@@ -7,6 +7,7 @@ into slices, each with its lead-in."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 
 from streams.headers import HEADER_CONTENT_TYPE, HEADER_REPLAY_LEAD_IN
 from streams.settings import Settings
@@ -25,7 +26,7 @@ from streams.stages.pipeline import meta_from_headers
 from streams.tools.replay import plan_replay, run_replay
 
 from .conftest import wait_for, worker_environment
-from .kafka_io import Record, read_all, read_until
+from .kafka_io import Record, create_topic, read_all, read_until
 
 JSON = [(HEADER_CONTENT_TYPE, b"application/json")]
 HOUR_MS = 3_600_000
@@ -61,13 +62,8 @@ def _id(payload: dict[str, str]) -> str:
 
 async def _source(bootstrap: str, topic: str, messages: list[tuple[int, int, bytes]]) -> None:
     """Create ``topic`` (2 partitions) if needed and write (partition, timestamp, value) messages."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        if topic not in await admin.list_topics():
-            await admin.create_topics([NewTopic(topic, 2, 1)])
-    finally:
-        await admin.close()
+    with contextlib.suppress(TopicAlreadyExistsError):
+        await create_topic(bootstrap, topic, 2, {})
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
