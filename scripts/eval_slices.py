@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from streams.devtools.bench.dedupstate import score_stream
+from streams.devtools.bench.dedupstate import pairs_within, score_stream
 from streams.devtools.bench.synthetic import Report, synthetic_stream
 from streams.devtools.slices import run_in_slices
 from streams.stages.dedup.index import DedupIndex
@@ -46,21 +46,16 @@ def run_once(reports: Sequence[Report]) -> dict[str, dict[str, Any]]:
     return verdicts
 
 
-def _pairs(groups: Counter[Any]) -> int:
-    """Pairs within the groups of these sizes."""
-    return sum(n * (n - 1) // 2 for n in groups.values())
-
-
 def agreement(one: dict[str, dict[str, Any]], other: dict[str, dict[str, Any]]) -> dict[str, float]:
     """How far ``other`` gives ``one``'s verdicts: the same copy verdict, and story pairs of new articles."""
     same_verdict = sum(
         (one[i]["duplicate"], one[i]["dup_of"]) == (other[i]["duplicate"], other[i]["dup_of"]) for i in one
     )
     new = [i for i in one if not one[i]["duplicate"] and not other[i]["duplicate"]]
-    both = _pairs(Counter((one[i]["story"], other[i]["story"]) for i in new))
+    both = pairs_within(Counter((one[i]["story"], other[i]["story"]) for i in new))
     pairs_one, pairs_other = (
-        _pairs(Counter(one[i]["story"] for i in new)),
-        _pairs(Counter(other[i]["story"] for i in new)),
+        pairs_within(Counter(one[i]["story"] for i in new)),
+        pairs_within(Counter(other[i]["story"] for i in new)),
     )
     return {
         "same copy verdict": same_verdict / len(one),

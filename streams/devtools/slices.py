@@ -5,8 +5,9 @@ index of its own that first takes in its lead-in (the articles of the ``lead_in`
 earlier slices) and gives verdicts for the slice's own articles only. With a lead-in as long as the dedup
 time-to-live, every article a slice's article could be compared with is in its index, as in one run; what can
 differ is a story begun before the lead-in and still growing in it (its reports in the lead-in start a story
-of their own) and the word counts, which lack the articles before the lead-in. ``scripts/eval_dedup.py
---slices`` scores it on the development sets beside one run.
+of their own) and the word counts, which lack the articles before the lead-in. ``scripts/eval_slices.py``
+compares it with one run on a dense synthetic stream, ``scripts/eval_dedup.py --slices`` on the (sparse)
+development sets.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from streams.runtime.acks import Acknowledger, DeliveryWindow, ManualStream
 from streams.runtime.metrics import STAGES, Metrics, language_label
 from streams.runtime.sending import DeadLetters, Outputs
 from streams.settings import Settings, Topics
-from streams.stages.dedup.index import DedupIndex
+from streams.stages.dedup.index import DedupIndex, Verdict
 from streams.stages.dedup.summary import dumps_summary, story_summary
 from streams.stages.pipeline import (
     bags_from_headers,
@@ -147,12 +147,7 @@ class Handlers:
             if HEADER_REPLAY_LEAD_IN in headers:
                 return self._learn(event, headers, cpu)
             article = Article.loads(event.message.value)
-            verdict = self.index.check(  # the headers decoded only if the article needs them
-                article,
-                functools.partial(fingerprint_from_headers, headers, article),
-                route=self._route_name(article),
-                story_bags=functools.partial(bags_from_headers, headers, article),
-            )
+            verdict = self._check(article, headers)
             article.dedup = verdict.as_dict()
             story = None if verdict.duplicate else self.index.story_record(verdict.story)
             payload = article.dumps()
@@ -183,13 +178,7 @@ class Handlers:
         the run of the range it belongs to publishes it. Acknowledged at once (out of order is safe)."""
         message = event.message
         try:
-            article = Article.loads(message.value)
-            self.index.check(
-                article,
-                functools.partial(fingerprint_from_headers, headers, article),
-                route=self._route_name(article),
-                story_bags=functools.partial(bags_from_headers, headers, article),
-            )
+            self._check(Article.loads(message.value), headers)
         except Exception as exc:
             self.metrics.lead_in.labels(stage="dedup", outcome="skipped").inc()
             where = (message.topic, message.partition, message.offset)
@@ -199,6 +188,15 @@ class Handlers:
         finally:
             self._cpu["dedup"].inc(time.thread_time() - cpu)
         return True
+
+    def _check(self, article: Article, headers: dict[str, bytes]) -> Verdict:
+        """The index's verdict, with what the parse stage sent in ``headers`` (decoded only if needed)."""
+        return self.index.check(
+            article,
+            functools.partial(fingerprint_from_headers, headers, article),
+            route=self._route_name(article),
+            story_bags=functools.partial(bags_from_headers, headers, article),
+        )
 
     def _route_name(self, article: Article) -> str | None:
         """The route the article's report takes, for its story's summary: the parse stage's decision (the

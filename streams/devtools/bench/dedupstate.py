@@ -26,7 +26,7 @@ from streams.stages.dedup.features import bags, with_slots
 from streams.stages.dedup.fingerprint import fingerprint
 from streams.stages.dedup.index import DedupConfig, DedupIndex
 
-__all__ = ["TimedIndex", "bench_dedup", "score_stream"]
+__all__ = ["TimedIndex", "bench_dedup", "pairs_within", "score_stream"]
 
 STORY_METHODS = ("_vectors", "_match", "_story_copy", "_join")
 CONTROL_ARTICLES = 20_000  # the stream without hot terms, for comparison
@@ -57,7 +57,8 @@ class TimedIndex(DedupIndex):
         return self._timed(super()._join, *args, **kwargs)
 
 
-def _pairs(counts: Counter[Any]) -> int:
+def pairs_within(counts: Counter[Any]) -> int:
+    """Pairs within groups of these sizes."""
     return sum(n * (n - 1) // 2 for n in counts.values())
 
 
@@ -78,7 +79,7 @@ def score_stream(rows: Iterable[tuple[int, str | None, bool, str]]) -> dict[str,
             both[event, story] += 1
             events[event] += 1
             stories[story] += 1
-    pairs, same_event, same_story = _pairs(both), _pairs(events), _pairs(stories)
+    pairs, same_event, same_story = pairs_within(both), pairs_within(events), pairs_within(stories)
     return {
         "copies found %": 100.0 * copies_found / max(copies, 1),
         "false duplicates %": 100.0 * false_duplicates / max(originals, 1),
