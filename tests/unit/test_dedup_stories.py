@@ -314,6 +314,54 @@ def test_stories_are_rebuilt_from_the_texts_records_and_on_an_earlier_versions_s
     assert table.data[f"k:{story}"] == live
 
 
+def test_a_report_restored_into_the_store_that_has_it_counts_once_in_its_story() -> None:
+    """A worker stopped after a text's record reached the changelog but before Faust stored that offset finds
+    the record in its store and restores it again on start: its story still counts each report once, with
+    its centroid, languages and members as the check made them."""
+    from types import SimpleNamespace
+
+    import faust
+
+    from streams.runtime.dedup_table import DedupTable
+
+    texts = (
+        "The water board of Qamishli and envoy Pedersen agreed on Monday to repair the Alouk pumps with donor funds.",
+        "Donors will pay for the Alouk pumps: Pedersen, the envoy, and the Qamishli water board agreed the repairs.",
+        "Repairs to the Alouk pumps near Qamishli start next week, Pedersen said after meeting the water board.",
+    )
+    reports = [
+        tagged(f"Alouk pumps to be repaired ({n})", text, DAY.format(f"0{n + 1}"), n) for n, text in enumerate(texts)
+    ]
+    records: dict[str, object] = {}
+    derived: dict[str, object] = {}
+    index = DedupIndex(records, index=derived)
+    story = index.check(reports[0]).story
+    assert [index.check(r).story for r in reports[1:]] == [story, story]
+    live = derived[f"k:{story}"]
+    assert live["n"] == 3  # type: ignore[index]
+
+    app = faust.App("test-dedup-restored-twice", store="memory://", autodiscover=False)
+    table = DedupTable(app, name="dedup-state", default=None, beacon=app.tables.beacon, partitions=1)
+    table.reindexer = lambda derived: DedupIndex({}, index=derived)
+
+    def restore(items: list[tuple[str, object]], first_offset: int) -> None:
+        events = []
+        for offset, (key, value) in enumerate(items, start=first_offset):
+            message = SimpleNamespace(
+                key=orjson.dumps(key), value=orjson.dumps(value), partition=0, offset=offset, topic="changelog"
+            )
+            message.tp = SimpleNamespace(topic="changelog", partition=0)
+            events.append(SimpleNamespace(message=message, key=key, value=value))
+        table.apply_changelog_batch(events)
+
+    changelog = list(records.items())
+    restore(changelog, 0)
+    assert table.data[f"k:{story}"] == live
+    restore(changelog[-2:], len(changelog) - 2)  # the latest two again, as after the stop
+    assert table.data[f"k:{story}"] == live
+    assert table.data[f"k:{story}"]["i"] == [r.id for r in reports]
+
+
 def test_a_texts_vectors_are_kept_to_the_decimals_its_story_adds_them_up_to() -> None:
     from streams.stages.dedup.stories import merge_centroid, rounded
 

@@ -185,6 +185,12 @@ class StoryStep(IndexState):
         (``reindex``) as they were made, and the story's record is not sent to the changelog."""
         story, now, lang, published = text["k"], text["t"], text["l"], text["p"]
         existing = self._fresh(f"k:{story}", now)
+        if existing is not None and _listed(existing, lang, article_id):
+            # its report is in the story already: a record restored into the store that has it (a worker
+            # stopped after the record reached the changelog but before Faust stored that offset replays it),
+            # or an article checked again once its text's record expired. A story counts a report once.
+            self.joined = None
+            return
         if existing is None:
             self.joined = "started"
         else:
@@ -265,3 +271,9 @@ class StoryStep(IndexState):
                     self._set(key, {"common": now})
                     continue
             self._set(key, {"s": postings})
+
+
+def _listed(story: dict[str, Any], lang: str, article_id: str) -> bool:
+    """Whether ``article_id`` is among the reports a story's record lists: its first ``SUMMARY_MEMBERS`` and its
+    latest ``COPY_MEMBERS`` in ``lang`` (a report replayed soon after it was added is among the latest)."""
+    return article_id in story.get("m", {}).get(lang, ()) or article_id in story.get("i", ())
