@@ -45,6 +45,7 @@ from streams.devtools.slices import run_in_slices
 from streams.stages.dedup.fingerprint import jaccard, shingle_hashes
 from streams.stages.dedup.index import DedupConfig, DedupIndex
 from streams.stages.dedup.keyed import KeyedDedup
+from streams.stages.dedup.storystep import followed
 from streams.stages.parsing import RawMeta, parse_payload
 from streams.stages.record import Article
 from streams.stages.tagging.tagger import tag
@@ -209,16 +210,22 @@ def _component_stats(rows: list[Row], siblings: dict[str, set[str]], excluded: s
 
 
 def run_system(rows: list[Row], config: DedupConfig) -> dict[str, dict[str, Any]]:
+    """Each row's verdict, its story the one that holds it at the end (stories merged since: the stories
+    topic's view)."""
     index = DedupIndex({}, config)
     out: dict[str, dict[str, Any]] = {}
     to_row: dict[str, str] = {}
+    merged_into: dict[str, str] = {}
     for offset, row in enumerate(rows):
         article = _article(row, offset)
         verdict = index.check(article).as_dict()
+        merged_into.update(dict.fromkeys(index.merged, verdict["story"]))
         to_row.setdefault(article.id, row.id)
+        out[row.id] = verdict
+    for verdict in out.values():
+        verdict["story"] = followed(merged_into, verdict["story"])
         for name in ("dup_of", "story"):
             verdict[name] = to_row.get(verdict[name], verdict[name])
-        out[row.id] = verdict
     return out
 
 

@@ -27,22 +27,28 @@ from streams.devtools.bench.dedupstate import pairs_within, score_stream
 from streams.devtools.bench.synthetic import Report, synthetic_stream
 from streams.devtools.slices import run_in_slices
 from streams.stages.dedup.index import DedupIndex
+from streams.stages.dedup.storystep import followed
 
 DAY = 86_400.0
 
 
 def run_once(reports: Sequence[Report]) -> dict[str, dict[str, Any]]:
-    """Verdicts of ``reports`` through one fresh index over a dict, swept at each new day of the stream."""
+    """Verdicts of ``reports`` through one fresh index over a dict, swept at each new day of the stream; each
+    story the one that holds it at the end (stories merged since)."""
     state: dict[str, Any] = {}
     index = DedupIndex(state)
     verdicts: dict[str, dict[str, Any]] = {}
+    merged_into: dict[str, str] = {}
     swept_day = None
     for report in reports:
-        verdicts[report.article.id] = index.check(report.article).as_dict()
+        verdict = verdicts[report.article.id] = index.check(report.article).as_dict()
+        merged_into.update(dict.fromkeys(index.merged, verdict["story"]))
         day = int((index.clock or 0.0) // DAY)
         if day != swept_day:
             index.sweep(list(state.items()), index.clock or 0.0)
             swept_day = day
+    for verdict in verdicts.values():
+        verdict["story"] = followed(merged_into, verdict["story"])
     return verdicts
 
 

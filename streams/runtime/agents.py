@@ -24,7 +24,7 @@ from streams.runtime.metrics import STAGES, Metrics, language_label
 from streams.runtime.sending import DeadLetters, Outputs
 from streams.settings import Settings, Topics
 from streams.stages.dedup.index import DedupIndex, Verdict
-from streams.stages.dedup.summary import dumps_summary, story_summary
+from streams.stages.dedup.summary import dumps_summary, merged_summary, story_summary
 from streams.stages.pipeline import (
     bags_from_headers,
     fingerprint_from_headers,
@@ -154,6 +154,15 @@ class Handlers:
             # the story's summary changed (or is sent again for a redelivered report)
             summary = None if story is None else story_summary(verdict.story, story)
             summary_bytes = None if summary is None else dumps_summary(summary)
+            # the stories merged into it: their summaries say which story holds their reports now
+            merged = (
+                [
+                    (merged_id.encode(), dumps_summary(merged_summary(merged_id, verdict.story, story["t"])))
+                    for merged_id in self.index.merged
+                ]
+                if story is not None
+                else []
+            )
         except Exception as exc:
             self._cpu["dedup"].inc(time.thread_time() - cpu)
             await self.dead_letters.send("dedup", event, exc)
@@ -165,7 +174,10 @@ class Handlers:
         delivery = await self.outputs.send(target, article.id.encode(), payload)
         if summary is not None and summary_bytes is not None:
             sent = await self.outputs.send(self.topics.stories, verdict.story.encode(), summary_bytes)
-            delivery = asyncio.gather(delivery, sent)  # the event is acknowledged once both are delivered
+            delivery = asyncio.gather(delivery, sent)  # the event is acknowledged once all are delivered
+            for key, marked in merged:
+                delivery = asyncio.gather(delivery, await self.outputs.send(self.topics.stories, key, marked))
+                self.metrics.story_events.labels(event="merged").inc()
             if self.index.joined is not None:
                 self.metrics.story_events.labels(event=self.index.joined).inc()
                 self.metrics.story_size.observe(summary["reports"])

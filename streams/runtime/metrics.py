@@ -20,7 +20,7 @@ CPU_STAGES = (*STAGES, "sweep")  # the stages whose CPU time is counted (``stage
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _STORY_SIZE_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100, 250, 1000)
-STORY_EVENTS = ("started", "joined", "cross_language")  # as streams.stages.dedup.storystep names them
+STORY_EVENTS = ("started", "joined", "cross_language", "merged")  # as streams.stages.dedup.storystep names them
 SWEEP_ACTIONS = ("delete", "prune")  # as streams.stages.dedup.expiry names them
 LEAD_IN_OUTCOMES = (("parse", "skipped"), ("dedup", "learnt"), ("dedup", "skipped"))
 _E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -98,7 +98,7 @@ def build_metrics(
         story_events=Counter(
             "story_events_total",
             "Reports added to stories: started one, joined one, or joined one with no report in its language "
-            "yet (cross_language).",
+            "yet (cross_language); and stories merged into the story a report joined (merged).",
             ["event"],
             namespace=namespace,
             registry=registry,

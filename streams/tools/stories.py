@@ -75,10 +75,12 @@ def select_stories(
     now: float | None = None,
 ) -> list[Mapping[str, Any]]:
     """The stories last seen within ``since_seconds`` of ``now`` with a report that took ``route``, the most
-    reported first (then the latest seen, then by id)."""
+    reported first (then the latest seen, then by id); none that was merged into another."""
     now = time.time() if now is None else now
     chosen = []
     for summary in stories.values():
+        if summary.get("merged_into"):  # its reports are counted in the story it names
+            continue
         last = _epoch(summary.get("last_seen"))
         if since_seconds is not None and (last is None or now - last > since_seconds):
             continue

@@ -207,6 +207,49 @@ async def test_the_dedup_agent_sends_the_summary_and_acknowledges_once_both_are_
     assert registry.get_sample_value("streams_story_size_reports_sum") == 3
 
 
+@pytest.mark.asyncio
+async def test_the_dedup_agent_points_a_merged_storys_summary_to_the_story_that_took_it() -> None:
+    from .test_story_merges import reports
+
+    metrics = build_metrics(CollectorRegistry())
+    topics = Topics()
+    outputs = FakeOutputs()
+
+    async def no_dead_letters(event: Any, error: BaseException) -> None:
+        raise AssertionError(f"unexpected dead letter: {error}")
+
+    window = DeliveryWindow(Acknowledger(), size=8, dead_letter=no_dead_letters, refused_output=refused_output)
+    handlers = Handlers(
+        metrics=metrics,
+        topics=topics,
+        outputs=outputs,  # type: ignore[arg-type]
+        dead_letters=None,  # type: ignore[arg-type]
+        index=DedupIndex({}),
+        rules=RulesInForce(RulesWatcher(None), metrics),
+        window=window,
+    )
+    stream = Stream()
+    first, middle, last = reports()
+    for offset, report in enumerate((first, last, middle)):
+        await handlers.dedup(stream, Event(Message(report.dumps(), offset)))
+    sent = [(name, key, orjson.loads(value)) for name, key, value, _ in outputs.sent[4:]]
+    assert [(name, key) for name, key, _ in sent] == [
+        (topics.unique, middle.id.encode()),
+        (topics.stories, first.id.encode()),
+        (topics.stories, last.id.encode()),
+    ]
+    assert (sent[1][2]["story"], sent[1][2]["reports"]) == (first.id, 3)
+    assert (sent[2][2]["story"], sent[2][2]["merged_into"]) == (last.id, first.id)
+    for _, _, _, future in outputs.sent:
+        future.set_result(None)
+    await settle()
+    assert stream.acked == [0, 1, 2]
+    registry = metrics.registry
+    assert registry.get_sample_value("streams_story_events_total", {"event": "merged"}) == 1
+    assert registry.get_sample_value("streams_story_events_total", {"event": "started"}) == 2
+    assert registry.get_sample_value("streams_story_events_total", {"event": "joined"}) == 1
+
+
 # ------------------------------------------------------------------------------------------ the command
 
 NOW = 1_800_000_000.0  # 2027-01-15T08:00:00Z

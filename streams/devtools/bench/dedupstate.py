@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,6 +25,7 @@ from streams.devtools.bench.synthetic import synthetic_stream
 from streams.stages.dedup.features import bags, with_slots
 from streams.stages.dedup.fingerprint import fingerprint
 from streams.stages.dedup.index import DedupConfig, DedupIndex
+from streams.stages.dedup.storystep import followed
 
 __all__ = ["TimedIndex", "bench_dedup", "pairs_within", "score_stream"]
 
@@ -88,9 +89,18 @@ def score_stream(rows: Iterable[tuple[int, str | None, bool, str]]) -> dict[str,
     }
 
 
-def _run(index: DedupIndex, articles: int, hot: bool, per_day: float, progress: int, out: TextIO) -> float:
+def _run(
+    index: DedupIndex,
+    articles: int,
+    hot: bool,
+    per_day: float,
+    progress: int,
+    out: TextIO,
+    merged_into: dict[str, str],
+) -> float:
     """Run the stream through ``index``, writing each report's truth and verdict to ``out`` (a file, so the
-    process holds no more than a worker would); the CPU seconds of the checks."""
+    process holds no more than a worker would) and the stories merged to ``merged_into``; the CPU seconds of
+    the checks."""
     spent = 0.0
     started = time.perf_counter()
     for n, report in enumerate(synthetic_stream(articles, hot=hot, per_day=per_day)):
@@ -100,6 +110,7 @@ def _run(index: DedupIndex, articles: int, hot: bool, per_day: float, progress: 
         before = time.process_time()
         verdict = index.check(article, fp, story_bags=story_bags)
         spent += time.process_time() - before
+        merged_into.update(dict.fromkeys(index.merged, verdict.story))
         out.write(f"{report.event}\t{report.copy_of or ''}\t{int(verdict.duplicate)}\t{verdict.story}\n")
         if progress and (n + 1) % progress == 0:
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -111,11 +122,12 @@ def _run(index: DedupIndex, articles: int, hot: bool, per_day: float, progress: 
     return spent
 
 
-def _rows(path: Path) -> Iterator[tuple[int, str | None, bool, str]]:
+def _rows(path: Path, merged_into: Mapping[str, str]) -> Iterator[tuple[int, str | None, bool, str]]:
+    """The reports' truth and verdicts, each story the one that holds it at the end (``followed``)."""
     with path.open() as lines:
         for line in lines:
             event, copy_of, duplicate, story = line.rstrip("\n").split("\t")
-            yield int(event), copy_of or None, duplicate == "1", story
+            yield int(event), copy_of or None, duplicate == "1", followed(merged_into, story)
 
 
 def _lists(store: MutableMapping[str, Any]) -> dict[str, float]:
@@ -161,12 +173,13 @@ def bench_dedup(
         store = RocksMapping(workdir / "state", cache_mb=cache_mb)
         index = TimedIndex(store, config)
         try:
+            merged_into: dict[str, str] = {}
             with (workdir / "verdicts.tsv").open("w") as verdicts:
-                spent = _run(index, count, hot, per_day or max(count / 5, 1.0), progress, verdicts)
+                spent = _run(index, count, hot, per_day or max(count / 5, 1.0), progress, verdicts, merged_into)
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before scoring, as a worker
             disk_mb = sum(f.stat().st_size for f in (workdir / "state").rglob("*") if f.is_file()) / 1e6
             lists = _lists(store)
-            scores = score_stream(_rows(workdir / "verdicts.tsv"))
+            scores = score_stream(_rows(workdir / "verdicts.tsv", merged_into))
         finally:
             store.close()
             shutil.rmtree(workdir, ignore_errors=True)

@@ -22,6 +22,8 @@ class DedupConfig:
     cross_min_shared: int = 2  # ... sharing at least this many uncommon entity ids and numbers with it
     # whether this index links stories across languages itself (dedup keyed by language: no, ``StoryLinks`` does)
     cross_language: bool = True
+    # whether two stories that one report matches, and that match each other as a report would, are merged
+    merge_stories: bool = True
     min_words: float = 0.15  # ... and no less than this similarity of the words alone
     shared_weight: float = 0.4  # weight of the shared features (entities, numbers) in a same-language score
     close_seconds: float = 1.5 * 24 * 3600.0  # reports within this of a story's are of its days

@@ -115,6 +115,7 @@ class DedupIndex(StoryStep):
         a story, as a duplicate or a redelivery)."""
         self._seen.clear()
         self.joined = None
+        self.merged = ()
         try:
             self._sync_stats()  # first: it also drops the records kept across checks if the state changed
             return self._check(article, fp, route, story_bags)
@@ -133,6 +134,7 @@ class DedupIndex(StoryStep):
             return
         self._seen.clear()
         self._forget()
+        self.merged = ()
         try:
             if key[:2] == "v:":
                 for prefix in ("u", "c"):  # the exact keys of its text, as ``_remember`` stored them
@@ -146,6 +148,7 @@ class DedupIndex(StoryStep):
                 self._post(value)
                 if "w" in value:  # its story, as ``_join`` added it (an earlier version's story was a record)
                     self._add_to_story(key[2:], value)
+                    self._merge_stories(value)
         finally:
             self._seen.clear()
             self._write_lists()
@@ -179,12 +182,12 @@ class DedupIndex(StoryStep):
             verdict = Verdict(True, copy[0], "near", copy[1], self._story_of(copy[0], now))
             self._record(article, verdict, now, origin)
             return verdict
-        story = match.story if match else article.id
+        story, merged = self._merging(match, now) if match else (article.id, [])
         verdict = Verdict(False, None, None, best_sim, story)
         self._remember(article, fp, now)
         # a new text's verdict is in its text's record (``_recorded``): one record fewer in the changelog
         in_text = {"o": origin, "y": round(best_sim, 4)}  # as ``Verdict.as_dict`` gives it
-        self._join(article, features, story, published, now, route, list(fp.ordered), in_text)
+        self._join(article, features, story, published, now, route, list(fp.ordered), in_text, merged)
         return verdict
 
     # ------------------------------------------------------------------------------------------ steps
@@ -228,19 +231,22 @@ class DedupIndex(StoryStep):
         """The verdict recorded for ``article``'s id, if any: the same verdict for the same raw message (and
         item in it) delivered again; for another raw message, a duplicate of the first copy. A duplicate's
         verdict is an ``a:`` record; a new text's is in its ``v:`` record (an earlier version wrote an ``a:``
-        record for every article: those are read first)."""
+        record for every article: those are read first). Its story is the one that holds it now (its story may
+        have been merged into another since)."""
         recorded = self._fresh(f"a:{article.id}", now)
         if recorded is not None:
+            story = self._story(str(recorded.get("story") or article.id), now)[0]
             if recorded.get("o") == origin:
-                return Verdict(**{k: v for k, v in recorded.items() if k not in ("t", "o")})
-            story = str(recorded.get("story") or article.id)
+                fields = {k: v for k, v in recorded.items() if k not in ("t", "o")}
+                return Verdict(**{**fields, "story": story})
         else:
             text = self._fresh(f"v:{article.id}", now)
             if text is None or "o" not in text:
                 return None
-            if text["o"] == origin:
-                return Verdict(False, None, None, float(text.get("y") or 0.0), str(text["k"]))
-            story = str(text["k"])
+            story = self._story(str(text["k"]), now)[0]
+            if text["o"] == origin:  # delivered again: its outputs too, the marks of the stories it merged
+                self.merged = tuple(text.get("j") or ())
+                return Verdict(False, None, None, float(text.get("y") or 0.0), story)
         kind = "url" if article.fingerprints.get("url") else "content"
         return Verdict(True, article.id, kind, 1.0, story)
 

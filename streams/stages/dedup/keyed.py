@@ -2,7 +2,8 @@
 step (decision 0008; the worker does not run it: see there why).
 
 Each index sees its languages' articles alone and links no story across languages
-(``DedupConfig.cross_language`` off); the link step (``StoryLinks``) links the stories of one event across
+(``DedupConfig.cross_language`` off) and merges no stories (``merge_stories`` off: the method as measured);
+the link step (``StoryLinks``) links the stories of one event across
 languages from each story's update, as a link agent would. ``scripts/eval_dedup.py --by-language`` scores
 it on the development set.
 """
@@ -43,7 +44,7 @@ class KeyedDedup:
         partition_of: Callable[[str], Hashable] | None = None,
         state_for: Callable[[Hashable], MutableMapping[str, Any]] | None = None,
     ) -> None:
-        self.config = replace(config or DedupConfig(), cross_language=False)
+        self.config = replace(config or DedupConfig(), cross_language=False, merge_stories=False)
         self.partition_of = partition_of or (lambda lang: lang)  # which index a language's articles go to
         self.state_for = state_for or (lambda partition: {})
         self.indexes: dict[Hashable, DedupIndex] = {}

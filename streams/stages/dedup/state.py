@@ -51,6 +51,7 @@ CACHED_RECORDS = 3_000
 TEXT_PREFIX = "v:"
 TEXT_VECTORS = ("w", "s")  # a text's weighed vectors: read to rebuild its story only, not kept decoded
 CACHED_TEXTS = 1_000
+MAX_MERGES_FOLLOWED = 32  # a story merged into one merged in turn...: more is a cycle, which no merge makes
 CACHED_TEXT_SHINGLES = 250_000
 
 
@@ -178,12 +179,23 @@ class IndexState:
         return record
 
     def _story_of(self, article_id: str, now: float) -> str:
-        """The story of a stored text (a copy's original): in its ``v:`` record, or its verdict's."""
+        """The story of a stored text (a copy's original): in its ``v:`` record, or its verdict's; the story it
+        was merged into, if it was."""
         text = self._fresh(f"v:{article_id}", now)
         if text is not None and text.get("k"):
-            return str(text["k"])
+            return self._story(str(text["k"]), now)[0]
         recorded = self._fresh(f"a:{article_id}", now)
-        return str(recorded["story"]) if recorded and recorded.get("story") else article_id
+        return self._story(str(recorded["story"]), now)[0] if recorded and recorded.get("story") else article_id
+
+    def _story(self, story: str, now: float) -> tuple[str, dict[str, Any] | None]:
+        """A story's id and record (None: none lives), following the marks of stories merged into others
+        (``{"into": story}``) to the story that holds their reports."""
+        for _ in range(MAX_MERGES_FOLLOWED):
+            record = self._fresh(f"k:{story}", now)
+            if record is None or "into" not in record:
+                return story, record
+            story = str(record["into"])
+        return story, None
 
     def _sync_stats(self) -> None:
         """Count the words of the stored article records again if they changed since they were counted."""

@@ -44,7 +44,16 @@ import numpy as np
 from streams.stages.dedup.features import Bags
 from streams.stages.dedup.termstats import SHARED, TermStats, Weighed
 
-__all__ = ["ArticleVectors", "StoryMatch", "merge_centroid", "rounded", "score_story", "time_factor", "vectors"]
+__all__ = [
+    "ArticleVectors",
+    "StoryMatch",
+    "merge_centroid",
+    "rounded",
+    "score_story",
+    "story_similarity",
+    "time_factor",
+    "vectors",
+]
 
 STORY_WORDS = 120  # words kept per language in a story's centroid
 STORY_SHARED = 40  # shared features kept in a story's centroid
@@ -70,6 +79,7 @@ class StoryMatch:
     story: str
     score: float
     cross: bool  # joined through shared features alone (no report in its language)
+    also: tuple[str, ...] = ()  # the other stories the article reached the threshold of, most similar first
 
 
 def vectors(
@@ -144,6 +154,27 @@ def score_story(
         return shared, True
     words = dot(article.words, centroid) / story["wn"][article.lang]
     if words < min_words and article.known_words:  # in one language the wording must agree too
+        return 0.0, False
+    return (1.0 - shared_weight) * words + shared_weight * shared, False
+
+
+def story_similarity(
+    a: Mapping[str, Any], b: Mapping[str, Any], shared_weight: float, min_words: float
+) -> tuple[float, bool]:
+    """The similarity of two stories by the rules of an article joining a story: in a language both have, the
+    blend of their centroids' cosine (the closest of their common languages) and their shared vectors' (0 if
+    the words stay under ``min_words``); with no language in common, the shared vectors' alone (cross-language:
+    True)."""
+    a_norm, b_norm = a.get("en") or 0.0, b.get("en") or 0.0
+    shared = dot(a["e"], b["e"]) / (a_norm * b_norm) if a_norm and b_norm else 0.0
+    languages = a["w"].keys() & b["w"].keys()
+    if not languages:
+        return shared, True
+    words = max(
+        (dot(a["w"][lang], b["w"][lang]) / (a["wn"][lang] * b["wn"][lang]) if a["wn"][lang] and b["wn"][lang] else 0.0)
+        for lang in sorted(languages)
+    )
+    if words < min_words:
         return 0.0, False
     return (1.0 - shared_weight) * words + shared_weight * shared, False
 

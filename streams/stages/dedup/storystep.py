@@ -3,6 +3,7 @@ what joining it writes (the method: ``stories``; the state: ``state``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from streams.stages.dedup.features import BODY_CHARS, UNKNOWN_LANG, Bags, bags
@@ -16,14 +17,16 @@ from streams.stages.dedup.stories import (
     merge_centroid,
     rounded,
     score_story,
+    story_similarity,
     time_factor,
     vectors,
 )
 from streams.stages.record import Article
 
-__all__ = ["STORY_EVENTS", "StoryStep"]
+__all__ = ["STORY_EVENTS", "StoryStep", "followed"]
 
-STORY_EVENTS = ("started", "joined", "cross_language")  # what a report does to its story (a metric's label)
+# what a report does to its story, and to the stories merged into it (a metric's label)
+STORY_EVENTS = ("started", "joined", "cross_language", "merged")
 
 SUMMARY_MEMBERS = 20  # member ids and URLs a story record keeps for its summary
 SUMMARY_OUTLETS = 50
@@ -33,12 +36,13 @@ MAX_COPY_STORIES = 3  # the most similar stories whose reports are compared as c
 
 class StoryStep(IndexState):
     joined: str | None = None  # what the last check did to a story: STORY_EVENTS, or None
+    merged: tuple[str, ...] = ()  # the stories the last check merged into its report's story
 
     def story_record(self, story: str) -> dict[str, Any] | None:
         """The stored record of ``story`` (``summary.story_summary`` makes it readable), if any."""
         key = f"k:{story}"
         record = self._cache.get(key) or self.index.get(key)  # the check before it has just read or written it
-        return dict(record) if record else None
+        return dict(record) if record and "into" not in record else None
 
     def _vectors(self, article: Article, given: Bags | None = None) -> ArticleVectors:
         """The article's weighed vectors, from the bags the parse stage made (``given``) or made here (the
@@ -79,10 +83,13 @@ class StoryStep(IndexState):
             ranked.append(family)
         best: StoryMatch | None = None
         similar: list[tuple[float, str]] = []
-        for story in ranked:
-            record = self._fresh(f"k:{story}", now)
-            if record is None:
+        reached: list[tuple[float, str]] = []
+        scored: set[str] = set()
+        for listed in ranked:
+            story, record = self._story(listed, now)  # a story merged into another stands for it
+            if record is None or story in scored:
                 continue
+            scored.add(story)
             score, cross = score_story(article, record, c.shared_weight, c.cross_min_shared, c.min_words)
             if story == family:
                 score, cross = max(score, 1.0), False
@@ -101,9 +108,37 @@ class StoryStep(IndexState):
             )
             if score < (c.cross_threshold if cross else c.same_threshold):
                 continue
+            reached.append((score, story))
             if best is None or (score, story) > (best.score, best.story):
                 best = StoryMatch(story, score, cross)
+        if best is not None and len(reached) > 1 and c.merge_stories:
+            also = tuple(story for _, story in sorted(reached, reverse=True) if story != best.story)
+            best = StoryMatch(best.story, best.score, best.cross, also)
         return best, [story for _, story in sorted(similar, reverse=True)]
+
+    def _merging(self, match: StoryMatch, now: float) -> tuple[str, list[str]]:
+        """The story a report that matched ``match.story`` and ``match.also`` joins, and the stories merged into
+        it: those of ``also`` that match its best story as a report would (``story_similarity`` at the
+        thresholds of joining). Two reports of one event that started two stories (the first report of
+        each could not tell they were one) are gathered once a report shows it; two events that one report
+        happens to match stay apart unless their stories match each other. The story that started first
+        takes the others (ids of the stories analysts already follow stay), ties by id."""
+        c = self.config
+        record = self._fresh(f"k:{match.story}", now)
+        if record is None or not match.also:
+            return match.story, []
+        group = [(record.get("s", now), match.story)]
+        for other in match.also:
+            taken = self._fresh(f"k:{other}", now)
+            if taken is None or "into" in taken:
+                continue
+            score, cross = story_similarity(record, taken, c.shared_weight, c.min_words)
+            if score >= (c.cross_threshold if cross else c.same_threshold):
+                group.append((taken.get("s", now), other))
+        if len(group) < 2:
+            return match.story, []
+        survivor = min(group)[1]
+        return survivor, [story for _, story in group if story != survivor]
 
     def _story_copy(
         self, article: ArticleVectors, fp: Fingerprint, stories: list[str], now: float
@@ -147,9 +182,11 @@ class StoryStep(IndexState):
         route: str | None = None,
         shingles: list[int] | None = None,
         recorded: dict[str, Any] | None = None,
+        merged: list[str] | None = None,
     ) -> None:
         """Store the article's text record (its features, its vectors and ``shingles``, sorted, and what
-        ``recorded`` adds: its verdict), add it to its story (or start it) and list it under its keys."""
+        ``recorded`` adds: its verdict), add it to its story (or start it), merge ``merged`` into that story
+        (the record names them, as a restore must merge them again) and list it under its keys."""
         value = {
             "l": features.lang,
             "d": features.word_slots,
@@ -173,7 +210,10 @@ class StoryStep(IndexState):
             value["h"] = shingles  # what a copy's text is compared with
         if recorded:
             value.update(recorded)
+        if merged:
+            value["j"] = merged
         self._add_to_story(article.id, value)
+        self._merge_stories(value)
         self._set(f"v:{article.id}", value)
         self.stats.add(features.lang, features.word_slots, features.shared_slots)
         self._bump_generation()
@@ -183,8 +223,8 @@ class StoryStep(IndexState):
         """Add a text's record (``v:``) to its story's (``k:``), or start the story: a function of the two
         records alone, so the stories are rebuilt from the texts' records in the order they were written
         (``reindex``) as they were made, and the story's record is not sent to the changelog."""
-        story, now, lang, published = text["k"], text["t"], text["l"], text["p"]
-        existing = self._fresh(f"k:{story}", now)
+        now, lang, published = text["t"], text["l"], text["p"]
+        story, existing = self._story(text["k"], now)
         if existing is not None and _listed(existing, lang, article_id):
             # its report is in the story already: a record restored into the store that has it (a worker
             # stopped after the record reached the changelog but before Faust stored that offset replays it),
@@ -239,6 +279,22 @@ class StoryStep(IndexState):
         record["t"] = now
         self._set(f"k:{story}", record)
 
+    def _merge_stories(self, text: dict[str, Any]) -> None:
+        """Merge the stories a text's record names (``j``) into its story, as ``_merging`` chose them: a
+        function of the records, so a restore merges them again in their place. A merged story's record becomes
+        a mark, ``{"into": story}``, that its lists and its reports' records are followed through."""
+        now = text["t"]
+        story, record = self._story(text["k"], now)
+        for other in text.get("j") or ():
+            taken = self._fresh(f"k:{other}", now)
+            if record is None or taken is None or "into" in taken or other == story:
+                continue
+            record = _merged(record, taken)
+            record["t"] = now
+            self._set(f"k:{story}", record)
+            self._set(f"k:{other}", {"into": story, "t": now})
+            self.merged = (*self.merged, other)
+
     def _postings(self, key: str) -> dict[str, list[Any]]:
         """The stories listed under a lookup key, each with its time and publication time; none for a key
         too common to tell events apart (see ``_post``)."""
@@ -277,3 +333,46 @@ def _listed(story: dict[str, Any], lang: str, article_id: str) -> bool:
     """Whether ``article_id`` is among the reports a story's record lists: its first ``SUMMARY_MEMBERS`` and its
     latest ``COPY_MEMBERS`` in ``lang`` (a report replayed soon after it was added is among the latest)."""
     return article_id in story.get("m", {}).get(lang, ()) or article_id in story.get("i", ())
+
+
+def _merged(into: dict[str, Any], taken: dict[str, Any]) -> dict[str, Any]:
+    """A story's record with another's reports added: centroids and shared vectors summed (their heaviest
+    features kept), counts added, publication span joined, members, outlets and latest reports within the
+    summary's bounds."""
+    record = {**into, "w": dict(into["w"]), "wn": dict(into["wn"])}
+    for lang, centroid in taken["w"].items():
+        if lang in record["w"]:
+            record["w"][lang], record["wn"][lang] = merge_centroid(record["w"][lang], centroid, STORY_WORDS)
+        else:
+            record["w"][lang], record["wn"][lang] = dict(centroid), taken["wn"][lang]
+    if taken.get("e"):
+        record["e"], record["en"] = merge_centroid(record["e"], taken["e"], STORY_SHARED)
+    for bound, pick in (("f", min), ("l", max)):
+        known = [t for t in (into.get(bound), taken.get(bound)) if t is not None]
+        record[bound] = pick(known) if known else None
+    record["s"] = min(into.get("s", into["t"]), taken.get("s", taken["t"]))
+    record["n"] = into["n"] + taken["n"]
+    for counts in ("L", "r"):
+        added = dict(into.get(counts) or {})
+        for name, count in (taken.get(counts) or {}).items():
+            added[name] = added.get(name, 0) + count
+        if added:
+            record[counts] = added
+    record["o"] = [*into["o"], *(o for o in taken["o"] if o not in into["o"])][:SUMMARY_OUTLETS]
+    room = max(SUMMARY_MEMBERS - len(into["i"]), 0)
+    record["i"], record["u"] = [*into["i"], *taken["i"][:room]], [*into["u"], *taken["u"][:room]]
+    recent = {lang: list(ids) for lang, ids in (into.get("m") or {}).items()}
+    for lang, ids in (taken.get("m") or {}).items():
+        recent[lang] = [*ids, *recent.get(lang, [])][-COPY_MEMBERS:]
+    record["m"] = recent
+    return record
+
+
+def followed(merged_into: Mapping[str, str], story: str) -> str:
+    """The story that holds ``story``'s reports, by the merges seen (``StoryStep.merged`` after each check,
+    each into that check's story; what the stories topic says of a merged story): for evaluations."""
+    seen = {story}
+    while story in merged_into and merged_into[story] not in seen:
+        story = merged_into[story]
+        seen.add(story)
+    return story

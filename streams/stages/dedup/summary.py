@@ -3,7 +3,9 @@
 The record (``storystep``) keeps its first report's headline, its report count per language and in all,
 its outlets and member ids and URLs (capped), when its reports were fetched and published, and how many of
 its reports took each route (counted when they joined, with the routing rules in force). The summary says
-the same with plain names; times are ISO 8601 UTC.
+the same with plain names; times are ISO 8601 UTC. A story merged into another (two stories of one event,
+gathered once a report showed it) is summarised as ``{"story", "merged_into", "last_seen"}``: its reports are
+counted in the story it names.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps_summary", "iso_time", "story_summary"]
+__all__ = ["dumps_summary", "iso_time", "merged_summary", "story_summary"]
 
 
 def iso_time(stamp: float | None) -> str | None:
@@ -41,6 +43,11 @@ def story_summary(story: str, record: Mapping[str, Any]) -> dict[str, Any]:
         "routes": dict(sorted(routes.items(), key=lambda item: (-item[1], item[0]))),
         "members": [{"id": i, "url": u} for i, u in zip(record.get("i") or [], record.get("u") or [], strict=False)],
     }
+
+
+def merged_summary(story: str, into: str, now: float) -> dict[str, Any]:
+    """What the stories topic says of a story merged into another: where its reports are now."""
+    return {"story": story, "merged_into": into, "last_seen": iso_time(now)}
 
 
 def dumps_summary(summary: Mapping[str, Any]) -> bytes:
