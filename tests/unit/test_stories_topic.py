@@ -18,7 +18,7 @@ from streams.runtime.acks import Acknowledger, DeliveryWindow
 from streams.runtime.agents import Handlers, RulesInForce
 from streams.runtime.deadletter import refused_output
 from streams.runtime.metrics import STORY_EVENTS as METRIC_EVENTS
-from streams.runtime.metrics import build_metrics
+from streams.runtime.metrics import Metrics, build_metrics
 from streams.settings import Topics
 from streams.stages.dedup.index import DedupIndex
 from streams.stages.dedup.storystep import STORY_EVENTS
@@ -153,17 +153,16 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-@pytest.mark.asyncio
-async def test_the_dedup_agent_sends_the_summary_and_acknowledges_once_both_are_delivered() -> None:
+def dedup_handlers() -> tuple[Handlers, Metrics, Topics, FakeOutputs]:
+    """The agents' handlers over a fresh dedup index, outputs kept in memory, no dead letter expected."""
     metrics = build_metrics(CollectorRegistry())
     topics = Topics()
     outputs = FakeOutputs()
-    acks = Acknowledger()
 
     async def no_dead_letters(event: Any, error: BaseException) -> None:
         raise AssertionError(f"unexpected dead letter: {error}")
 
-    window = DeliveryWindow(acks, size=8, dead_letter=no_dead_letters, refused_output=refused_output)
+    window = DeliveryWindow(Acknowledger(), size=8, dead_letter=no_dead_letters, refused_output=refused_output)
     handlers = Handlers(
         metrics=metrics,
         topics=topics,
@@ -173,6 +172,12 @@ async def test_the_dedup_agent_sends_the_summary_and_acknowledges_once_both_are_
         rules=RulesInForce(RulesWatcher(None), metrics),
         window=window,
     )
+    return handlers, metrics, topics, outputs
+
+
+@pytest.mark.asyncio
+async def test_the_dedup_agent_sends_the_summary_and_acknowledges_once_both_are_delivered() -> None:
+    handlers, metrics, topics, outputs = dedup_handlers()
     stream = Stream()
     english, second, *_ = event_reports()
     assert await handlers.dedup(stream, Event(Message(english.dumps(), 1))) is False
@@ -211,23 +216,7 @@ async def test_the_dedup_agent_sends_the_summary_and_acknowledges_once_both_are_
 async def test_the_dedup_agent_points_a_merged_storys_summary_to_the_story_that_took_it() -> None:
     from .test_story_merges import reports
 
-    metrics = build_metrics(CollectorRegistry())
-    topics = Topics()
-    outputs = FakeOutputs()
-
-    async def no_dead_letters(event: Any, error: BaseException) -> None:
-        raise AssertionError(f"unexpected dead letter: {error}")
-
-    window = DeliveryWindow(Acknowledger(), size=8, dead_letter=no_dead_letters, refused_output=refused_output)
-    handlers = Handlers(
-        metrics=metrics,
-        topics=topics,
-        outputs=outputs,  # type: ignore[arg-type]
-        dead_letters=None,  # type: ignore[arg-type]
-        index=DedupIndex({}),
-        rules=RulesInForce(RulesWatcher(None), metrics),
-        window=window,
-    )
+    handlers, metrics, topics, outputs = dedup_handlers()
     stream = Stream()
     first, middle, last = reports()
     for offset, report in enumerate((first, last, middle)):
