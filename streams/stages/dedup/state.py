@@ -51,8 +51,8 @@ CACHED_RECORDS = 3_000
 TEXT_PREFIX = "v:"
 TEXT_VECTORS = ("w", "s")  # a text's weighed vectors: read to rebuild its story only, not kept decoded
 CACHED_TEXTS = 1_000
-MAX_MERGES_FOLLOWED = 32  # a story merged into one merged in turn...: more is a cycle, which no merge makes
 CACHED_TEXT_SHINGLES = 250_000
+MAX_MERGES_FOLLOWED = 32  # a story merged into one merged in turn...: more is a cycle, which no merge makes
 
 
 class IndexState:

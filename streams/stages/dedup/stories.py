@@ -15,6 +15,10 @@ if that reaches the threshold, else it starts its own story:
   and the next day), falling to 0 at ``story_window_seconds``; ``unknown_time`` when either has no
   publication time (0 across languages).
 
+When an article reaches more than one story, those that match its best story as an article would
+(``story_similarity``) are merged into the one that started first (``StoryStep._merging``): an online
+clustering's first reports of an event can start two stories that no single later report could join.
+
 Single link (the best of a story's reports) was measured against the centroid: no better in publication
 order, worse in file order, and it reads every report (``docs/dedup.md``).
 
