@@ -11,21 +11,31 @@ from prometheus_client.parser import text_string_to_metric_families
 from streams.runtime.kafka import make_admin, make_consumer, topic_partitions
 from streams.settings import Settings
 
-__all__ = ["records_written", "stage_cpu"]
+__all__ = ["records_written", "stage_cpu", "stories_merged"]
+
+
+def _samples(settings: Settings, counter: str) -> list[tuple[dict[str, str], float]]:
+    """The samples of one of the worker's counters (``streams_<counter>_total``): labels and value."""
+    url = f"http://{settings.web_host}:{settings.web_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode()
+    return [
+        (sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        if family.name == f"streams_{counter}"
+        for sample in family.samples
+        if sample.name == f"streams_{counter}_total"
+    ]
 
 
 def stage_cpu(settings: Settings) -> dict[str, float]:
     """The worker's own count of its stages' CPU seconds (``streams_stage_cpu_seconds_total``), by stage."""
-    url = f"http://{settings.web_host}:{settings.web_port}/metrics"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        text = response.read().decode()
-    return {
-        sample.labels["stage"]: sample.value
-        for family in text_string_to_metric_families(text)
-        if family.name == "streams_stage_cpu_seconds"
-        for sample in family.samples
-        if sample.name == "streams_stage_cpu_seconds_total"
-    }
+    return {labels["stage"]: value for labels, value in _samples(settings, "stage_cpu_seconds")}
+
+
+def stories_merged(settings: Settings) -> float:
+    """How many stories the worker merged into others: each sent one more record to the stories topic."""
+    return sum(value for labels, value in _samples(settings, "story_events") if labels.get("event") == "merged")
 
 
 async def records_written(settings: Settings) -> dict[str, int]:

@@ -45,5 +45,6 @@ def bench_drain(base: Settings, n: int = 3000, workdir: Path | None = None) -> d
     results["in the worker: Kafka and Faust ms per raw message"] = max(worker_ms - sum(stages.values()), 0.0)
     for kind in RECORD_KINDS:
         results[f"records per raw message: {kind}"] = numbers[f"records {kind}"]
+    results["stories merged per raw message"] = numbers["stories merged"]
     results["worker peak RSS MB"] = peak
     return results

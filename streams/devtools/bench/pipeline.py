@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 import psutil
 
-from streams.devtools.bench.accounting import records_written, stage_cpu
+from streams.devtools.bench.accounting import records_written, stage_cpu, stories_merged
 from streams.devtools.bench.mix import bench_messages
 from streams.devtools.bench.model import Records, costs_from_run, floor_ms_per_article, model_results
 from streams.devtools.bench.offline import peak_memory_mb
@@ -152,12 +152,14 @@ def _drain_backlog(
         time.sleep(SETTLE_SECONDS)
         wait_ready(settings, worker, log)
         started, cpu_before, stage_cpu_before = time.time(), _cpu_seconds(worker.pid), stage_cpu(settings)
+        merged_before = stories_merged(settings)
         asyncio.run(_publish(settings, settings.topics.raw, messages))
         records = asyncio.run(drain(settings, list(settings.topics.outputs()), expected, timeout=1800))
         cpu = _cpu_seconds(worker.pid) - cpu_before  # includes the drain's last poll: a little high
         elapsed = _until_last_output(records, started)
         own_cpu = {stage: seconds - stage_cpu_before.get(stage, 0.0) for stage, seconds in stage_cpu(settings).items()}
         moved = asyncio.run(records_written(settings))
+        merged = stories_merged(settings) - merged_before
     except BaseException:
         _stop(worker)
         raise
@@ -170,6 +172,7 @@ def _drain_backlog(
         numbers[f"stage cpu {stage}"] = 1000 * seconds / len(messages)
     for kind, count in moved.items():
         numbers[f"records {kind}"] = count / len(messages)
+    numbers["stories merged"] = merged / len(messages)  # each a record on the stories topic beside the summaries
     return worker, {**numbers, **_hops(settings, records, len(messages))}
 
 
@@ -336,6 +339,7 @@ def bench_pipeline(base: Settings, n: int = 3000, repeats: int = 3, workdir: Pat
     moved = Records(**{kind: statistics.median(r[f"records {kind}"] for r in runs) for kind in RECORD_KINDS})
     for kind in RECORD_KINDS:
         results[f"records per raw message: {kind}"] = getattr(moved, kind)
+    results["stories merged per raw message"] = statistics.median(r["stories merged"] for r in runs)
     # what Faust and Kafka cost a record, from the bare pass-throughs (CPU-bound on one core): half a pass for a
     # record read or written, and what the table writes added for a changelog record
     record_ms = 1000 / results["bare Faust messages/s (worker's fetch wait)"] / 2
