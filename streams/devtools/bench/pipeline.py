@@ -151,8 +151,8 @@ def _drain_backlog(
         wait_ready(settings, worker, log)
         time.sleep(SETTLE_SECONDS)
         wait_ready(settings, worker, log)
+        merged_before = stories_merged(settings)  # before the clock: the scrape is the worker's work too
         started, cpu_before, stage_cpu_before = time.time(), _cpu_seconds(worker.pid), stage_cpu(settings)
-        merged_before = stories_merged(settings)
         asyncio.run(_publish(settings, settings.topics.raw, messages))
         records = asyncio.run(drain(settings, list(settings.topics.outputs()), expected, timeout=1800))
         cpu = _cpu_seconds(worker.pid) - cpu_before  # includes the drain's last poll: a little high
