@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import orjson
@@ -362,11 +363,60 @@ def test_a_report_restored_into_the_store_that_has_it_counts_once_in_its_story()
     assert table.data[f"k:{story}"]["i"] == [r.id for r in reports]
 
 
-def test_a_texts_vectors_are_kept_to_the_decimals_its_story_adds_them_up_to() -> None:
-    from streams.stages.dedup.stories import merge_centroid, rounded
+def test_an_articles_weights_are_kept_to_the_decimals_its_story_adds_them_up_to() -> None:
+    from streams.stages.dedup.stories import merge_centroid
+    from streams.stages.dedup.termstats import DECIMALS, TermStats
 
-    words = {f"w{i}": 1 / (i + 3) for i in range(40)}  # in numpy
-    assert rounded(words) == {f: round(w, 4) for f, w in words.items()}
-    assert list(rounded(words)) == list(words)
-    assert rounded({"a": 0.123456, "b": 0.5}) == {"a": 0.1235, "b": 0.5}
-    assert merge_centroid({}, rounded(words), 120)[0] == rounded(words)  # a story of one report: its vector
+    stats = TermStats()
+    stats.add("en", stats.slots("en", ["w1", "w2"]), [])
+    for size in (40, 6):  # weighed in numpy, and in plain Python
+        counts = {f"w{i}": float(1 + i % 3) for i in range(size)}
+        weighed = stats.weigh("en", counts, 100)
+        assert len(weighed.weights) == size
+        assert all(w == round(w, DECIMALS) and w > 0 for w in weighed.weights)
+        assert abs(sum(w * w for w in weighed.weights) - 1.0) < 1e-3  # unit length, to the decimals
+        vector = dict(zip(weighed.features, weighed.weights, strict=True))
+        assert merge_centroid({}, vector, 120)[0] == vector  # a story of one report: its vector
+    assert merge_centroid({"a": 0.1}, {"a": 0.2}, 120)[0] == {"a": 0.3}  # not 0.30000000000000004
+
+
+def test_a_restore_counts_a_report_once_whatever_the_story_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report replayed into a store that has it counts once even when its story lists neither its first
+    reports nor its latest ones any more (a busy story took more reports than it lists in the time Faust
+    stores an offset): each text's record carries its place in its story (``q``)."""
+    from streams.stages.dedup import storystep
+
+    monkeypatch.setattr(storystep, "SUMMARY_MEMBERS", 1)
+    monkeypatch.setattr(storystep, "COPY_MEMBERS", 1)
+    texts = (
+        "The water board of Qamishli and envoy Pedersen agreed on Monday to repair the Alouk pumps with donor funds.",
+        "Donors will pay for the Alouk pumps: Pedersen, the envoy, and the Qamishli water board agreed the repairs.",
+        "Repairs to the Alouk pumps near Qamishli start next week, Pedersen said after meeting the water board.",
+    )
+    reports = [
+        tagged(f"Alouk pumps to be repaired ({n})", text, DAY.format(f"0{n + 1}"), n) for n, text in enumerate(texts)
+    ]
+    records: dict[str, Any] = {}
+    derived: dict[str, Any] = {}
+    index = DedupIndex(records, index=derived)
+    story = index.check(reports[0]).story
+    assert [index.check(r).story for r in reports[1:]] == [story, story]
+    assert [records[f"v:{r.id}"]["q"] for r in reports] == [1, 2, 3]
+    live = derived[f"k:{story}"]
+    assert (live["n"], live["i"], live["m"]) == (3, [reports[0].id], {"en": [reports[2].id]})
+
+    restored: dict[str, Any] = {}
+    again = DedupIndex({}, index=restored)
+    for key, value in records.items():
+        again.reindex(key, value)
+    assert restored[f"k:{story}"] == live
+    for key in [f"v:{r.id}" for r in reports[1:]]:  # the latest two again: the middle one is listed nowhere
+        again.reindex(key, records[key])
+    assert restored[f"k:{story}"] == live
+
+    older = {key: {k: v for k, v in value.items() if k != "q"} for key, value in records.items()}
+    restored = {}
+    again = DedupIndex({}, index=restored)
+    for key, value in older.items():  # an earlier version's records, without their place: rebuilt as they were
+        again.reindex(key, value)
+    assert restored[f"k:{story}"] == live

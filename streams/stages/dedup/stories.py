@@ -46,13 +46,12 @@ from typing import Any
 import numpy as np
 
 from streams.stages.dedup.features import Bags
-from streams.stages.dedup.termstats import SHARED, TermStats, Weighed
+from streams.stages.dedup.termstats import DECIMALS, SHARED, TermStats, Weighed
 
 __all__ = [
     "ArticleVectors",
     "StoryMatch",
     "merge_centroid",
-    "rounded",
     "score_story",
     "story_similarity",
     "time_factor",
@@ -186,30 +185,23 @@ def story_similarity(
 def merge_centroid(
     centroid: Mapping[str, float], vector: Mapping[str, float], keep: int
 ) -> tuple[dict[str, float], float]:
-    """``centroid + vector`` (each sum rounded to 4 decimals), its ``keep`` heaviest features, and the norm of
-    what is kept. A word vector (about 100 features) is added in numpy; a few shared features in Python."""
+    """``centroid + vector`` (each sum to ``DECIMALS`` decimals, as the weights), its ``keep`` heaviest
+    features, and the norm of what is kept. A word vector (about 100 features) is added in numpy; a few shared
+    features in Python."""
     merged = dict(centroid)
     if len(vector) <= SMALL_VECTOR:
         get = merged.get
         for feature, weight in vector.items():
-            merged[feature] = round(get(feature, 0.0) + weight, 4)
+            merged[feature] = round(get(feature, 0.0) + weight, DECIMALS)
     else:
         names = list(vector)
-        sums = np.array(list(map(merged.get, names, itertools.repeat(0.0))), dtype=np.float64)
+        sums = np.fromiter(map(merged.get, names, itertools.repeat(0.0)), dtype=np.float64, count=len(names))
         sums += np.fromiter(vector.values(), dtype=np.float64, count=len(names))
-        merged.update(zip(names, np.round(sums, 4).tolist(), strict=True))  # as round(), but at exact ties
+        merged.update(zip(names, np.round(sums, DECIMALS).tolist(), strict=True))  # as round(), but at exact ties
     if len(merged) > keep:
-        weights = np.fromiter(merged.values(), dtype=np.float64, count=len(merged))
-        items = list(merged.items())  # the heaviest first, ties in their order (as a stable sort)
-        merged = dict([items[i] for i in np.argsort(-weights, kind="stable")[:keep].tolist()])
+        names = list(merged)
+        weights = np.fromiter(merged.values(), dtype=np.float64, count=len(names))
+        heaviest = np.argsort(-weights, kind="stable")[:keep]  # the heaviest first, ties in their order
+        merged = dict(zip([names[i] for i in heaviest.tolist()], weights[heaviest].tolist(), strict=True))
     values = list(merged.values())
     return merged, math.sqrt(math.fsum(map(operator.mul, values, values)))
-
-
-def rounded(vector: Mapping[str, float]) -> dict[str, float]:
-    """``vector`` with its weights to 4 decimals, as ``merge_centroid`` keeps a story's sums: what a text's record
-    keeps for its story (a fifth smaller than at full precision). A word vector is rounded in numpy."""
-    if len(vector) <= SMALL_VECTOR:
-        return {feature: round(weight, 4) for feature, weight in vector.items()}
-    weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
-    return dict(zip(vector, np.round(weights, 4).tolist(), strict=True))

@@ -15,7 +15,6 @@ from streams.stages.dedup.stories import (
     ArticleVectors,
     StoryMatch,
     merge_centroid,
-    rounded,
     score_story,
     story_similarity,
     time_factor,
@@ -199,8 +198,8 @@ class StoryStep(IndexState):
             "u": article.fingerprints.get("url") or None,
             "c": article.fingerprints.get("content") or None,
             # what its story takes from it (``_add_to_story``), as the story is rebuilt from here too
-            "w": rounded(features.words),
-            "s": rounded(features.shared),
+            "w": features.words,  # weights to 4 decimals (``termstats.DECIMALS``)
+            "s": features.shared,
             "T": article.title,
             "O": article.source.domain or article.source.name or None,
             "U": article.url,
@@ -212,25 +211,26 @@ class StoryStep(IndexState):
             value.update(recorded)
         if merged:
             value["j"] = merged
-        self._add_to_story(article.id, value)
+        value["q"] = self._add_to_story(article.id, value)  # its place in its story: a restore adds it once
         self._merge_stories(value)
         self._set(f"v:{article.id}", value)
         self.stats.add(features.lang, features.word_slots, features.shared_slots)
         self._bump_generation()
         self._post(value)
 
-    def _add_to_story(self, article_id: str, text: dict[str, Any]) -> None:
+    def _add_to_story(self, article_id: str, text: dict[str, Any]) -> int:
         """Add a text's record (``v:``) to its story's (``k:``), or start the story: a function of the two
         records alone, so the stories are rebuilt from the texts' records in the order they were written
-        (``reindex``) as they were made, and the story's record is not sent to the changelog."""
+        (``reindex``) as they were made, and the story's record is not sent to the changelog. The reports the
+        story counts after it: the text's place in its story (``q`` in its record)."""
         now, lang, published = text["t"], text["l"], text["p"]
         story, existing = self._story(text["k"], now)
-        if existing is not None and _listed(existing, lang, article_id):
+        if existing is not None and _added(existing, lang, article_id, text.get("q")):
             # its report is in the story already: a record restored into the store that has it (a worker
             # stopped after the record reached the changelog but before Faust stored that offset replays it),
             # or an article checked again once its text's record expired. A story counts a report once.
             self.joined = None
-            return
+            return int(existing["n"])
         if existing is None:
             self.joined = "started"
         else:
@@ -278,6 +278,7 @@ class StoryStep(IndexState):
         recent[:] = [*recent, article_id][-COPY_MEMBERS:]
         record["t"] = now
         self._set(f"k:{story}", record)
+        return int(record["n"])
 
     def _merge_stories(self, text: dict[str, Any]) -> None:
         """Merge the stories a text's record names (``j``) into its story, as ``_merging`` chose them: a
@@ -329,9 +330,14 @@ class StoryStep(IndexState):
             self._set(key, {"s": postings})
 
 
-def _listed(story: dict[str, Any], lang: str, article_id: str) -> bool:
-    """Whether ``article_id`` is among the reports a story's record lists: its first ``SUMMARY_MEMBERS`` and its
-    latest ``COPY_MEMBERS`` in ``lang`` (a report replayed soon after it was added is among the latest)."""
+def _added(story: dict[str, Any], lang: str, article_id: str, place: int | None) -> bool:
+    """Whether a story has the report of ``article_id`` already: it counts the report's ``place`` (the reports
+    it counted once the report was added, kept in its text's record): the records are added in the order they
+    were written and a story's count only grows (a story merged into another, later, adds its count to it);
+    or it lists the report, among its first ``SUMMARY_MEMBERS`` and its latest ``COPY_MEMBERS`` in ``lang`` (a
+    record of an earlier version, an article checked again, a story rebuilt without its expired reports)."""
+    if place is not None and int(story.get("n", 0)) >= place:
+        return True
     return article_id in story.get("m", {}).get(lang, ()) or article_id in story.get("i", ())
 
 
