@@ -8,17 +8,25 @@ One function, :func:`fold`, turns text in any of our scripts into a key where sp
 - Digits: Eastern Arabic and Persian digits to ASCII.
 - Latin and Cyrillic: case-folded, accents stripped; Turkish dotted and dotless i both to ``i``;
   ``ё`` to ``е``.
+- Hebrew: points (vowels and cantillation) dropped, as Arabic diacritics are: written or not, the same word.
+- Scripts that write vowels and other signs as combining marks (Devanagari, Bengali, Tamil, Thai, Khmer,
+  Burmese...): the marks stay inside their word, which would otherwise fall apart at each sign.
 - Punctuation (any script) to spaces; runs of space collapsed; English possessive ``'s`` dropped.
+
+:func:`words` gives a folded text's words for comparing texts (dedup's shingles and story features): the
+scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese) in overlapping
+character bigrams.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["cached_map", "fold", "has_arabic_script", "tokens"]
+__all__ = ["cached_map", "fold", "has_arabic_script", "tokens", "unsegmented", "words"]
 
 T = TypeVar("T")
 
@@ -59,10 +67,21 @@ _TABLE = str.maketrans(_ARABIC_MAP)
 _MAPPED = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_TABLE)) + "]")
 _ASCII_KEPT = all(code > 0x7F for code in _TABLE)  # the table changes no ASCII character: ASCII text skips it
 
-# Arabic harakat, Quranic marks, superscript alef; combining marks of Latin scripts are removed after NFD.
-_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+# Arabic harakat, Quranic marks, superscript alef; Hebrew points (not the maqaf, paseq or sof pasuq, which
+# are punctuation); combining marks of Latin scripts are removed after NFD.
+_OPTIONAL_MARKS = re.compile(
+    "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7]"
+)
 _POSSESSIVE = re.compile(r"['’]s\b")  # after a word character: checked in ``_unless_possessive``
 _WORD = re.compile(r"[^\W_]+")  # a word: letters and digits of any script (no underscore)
+# the scripts written without spaces between words: Thai, Lao, Burmese, Khmer, Hiragana, Katakana, Han
+_UNSEGMENTED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # Thai, Lao; Myanmar; Khmer
+    "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"  # Hiragana, Katakana (and its extension, half-width forms)
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Han (extension A, unified, compatibility)
+)
+_UNSEGMENTED_CHAR = re.compile(f"[{_UNSEGMENTED}]")
+_UNSEGMENTED_RUNS = re.compile(f"([{_UNSEGMENTED}]+)")
 _COMBINING = re.compile("[\u0300-\u036f]")
 TOKENWISE_MIN_CHARS = 64  # shorter texts are folded whole: looking their tokens up costs about as much
 MAX_TOKENS = 100_000  # tokens remembered with their key (cleared when full): about 20 MB at most
@@ -107,21 +126,46 @@ def _fold_token(token: str) -> str:
     token = _lowered(token)
     if _COMBINING.search(token):
         return _COMPOSED
-    return " ".join(_WORD.findall(token))
+    return " ".join(_words(token))
 
 
 def _fold_whole(text: str) -> str:
     text = _lowered(text)
     if _COMBINING.search(text):  # decomposed input (e + U+0301): compose, then fold again
         text = unicodedata.normalize("NFC", text).translate(_TABLE)
-    return " ".join(_WORD.findall(text))
+    return " ".join(_words(text))
+
+
+def _words(text: str) -> list[str]:
+    """The words of lowered text: letters and digits, with the combining marks of a script that has them."""
+    if text.isascii():
+        return _WORD.findall(text)
+    marks, marked_word = _marked_words()
+    return (_WORD if marks.search(text) is None else marked_word).findall(text)
+
+
+@functools.cache
+def _marked_words() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A combining mark of the scripts that write vowels and other signs with them (the Unicode categories Mn,
+    Mc and Me from U+0370 on: the marks of Latin letters are composed and dropped), and a word with them.
+    Made from the Unicode database when first needed (about 30 ms); a word without marks is matched by the
+    simpler, faster ``_WORD``."""
+    ranges: list[list[int]] = []
+    for code in range(0x0370, 0x10000):
+        if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    marks = "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+    return re.compile(f"[{marks}]"), re.compile(f"[^\\W_]+(?:[{marks}]+[^\\W_]*)*")
 
 
 def _lowered(text: str) -> str:
     """Letters mapped, Arabic marks and the possessive dropped, case-folded: folding before composition."""
     if not (_ASCII_KEPT and text.isascii()):
         text = _MAPPED.sub(_mapped, text)
-    text = _ARABIC_MARKS.sub("", text)
+    text = _OPTIONAL_MARKS.sub("", text)
     if "'" in text or "’" in text:
         text = _POSSESSIVE.sub(_unless_possessive, text)
     return text.casefold()
@@ -161,6 +205,32 @@ def cached_map(
 def tokens(text: str) -> list[str]:
     """Folded words."""
     return fold(text).split()
+
+
+def words(folded: str) -> list[str]:
+    """The words of a folded text, to compare texts by: a run of a script written without spaces between words
+    (``unsegmented``) in overlapping character bigrams (one character alone stays), the usual indexing unit
+    of those scripts where no dictionary is at hand (Lucene's CJK bigrams; Kwok 1997 for Chinese)."""
+    if folded.isascii() or _UNSEGMENTED_CHAR.search(folded) is None:
+        return folded.split()
+    out: list[str] = []
+    for word in folded.split():
+        if _UNSEGMENTED_CHAR.search(word) is None:
+            out.append(word)
+            continue
+        for run in _UNSEGMENTED_RUNS.split(word):
+            if not run:
+                continue
+            if len(run) > 1 and _UNSEGMENTED_CHAR.match(run):
+                out.extend(run[i : i + 2] for i in range(len(run) - 1))
+            else:
+                out.append(run)
+    return out
+
+
+def unsegmented(word: str) -> bool:
+    """Whether ``word`` is of a script written without spaces between words (a bigram of ``words``)."""
+    return _UNSEGMENTED_CHAR.match(word) is not None
 
 
 def has_arabic_script(text: str) -> bool:

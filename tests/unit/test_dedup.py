@@ -487,7 +487,7 @@ def test_a_fingerprint_that_cannot_be_made_leaves_the_header_out(monkeypatch: py
 def test_story_features_header_round_trips_and_refuses_what_does_not_fit() -> None:
     """The parse stage sends the story step's bags too; dedup takes them only for the same text and scheme."""
     from streams.headers import HEADER_STORY_FEATURES
-    from streams.stages.dedup.features import bags, decode_bags, with_slots
+    from streams.stages.dedup.features import BAGS_SCHEME, bags, decode_bags, with_slots
     from streams.stages.pipeline import bags_from_headers, fingerprint_headers
     from streams.stages.tagging.tagger import tag
 
@@ -504,7 +504,13 @@ def test_story_features_header_round_trips_and_refuses_what_does_not_fit() -> No
     assert (decoded.words, decoded.shared) == (made.words, made.shared)
     assert bags_from_headers({}, received) is None
     assert bags_from_headers({HEADER_STORY_FEATURES: data}, article("Ministers meet", WIRE)) is None  # another text
-    for broken in (b"", b"{", b"[]", data.replace(b'"v":"1|', b'"v":"0|'), data.replace(b'"w":{', b'"w":[{')):
+    for broken in (
+        b"",
+        b"{",
+        b"[]",
+        data.replace(b'"v":"' + BAGS_SCHEME.encode(), b'"v":"0|'),
+        data.replace(b'"w":{', b'"w":[{'),
+    ):
         assert decode_bags(broken, wire.title, wire.body) is None
     # slots that cannot be the features' are left out: the bags stand, dedup looks the slots up itself
     value = orjson.loads(data)

@@ -77,6 +77,10 @@ def refs(lexicon: Lexicon, text: str) -> list[str]:
         ("Pédersen’s talks", "pedersen talks"),  # the possessive in a text that is not ASCII
         ("it is 's' he said", "it is s he said"),  # no word before it: not a possessive
         ("Ḥamā وأَحمد", "hama واحمد"),
+        ("भारत के विदेश मंत्री", "भारत के विदेश मंत्री"),  # vowel signs and the virama stay in their words
+        ("পররাষ্ট্রমন্ত্রী, ঢাকা।", "পররাষ্ট্রমন্ত্রী ঢাকা"),  # the danda is punctuation
+        ("รัฐมนตรีต่างประเทศ", "รัฐมนตรีต่างประเทศ"),
+        ("שָׁלוֹם בֵּית־סֵפֶר", "שלום בית ספר"),  # points dropped; the maqaf is a hyphen
     ],
 )
 def test_fold(raw: str, key: str) -> None:
@@ -84,6 +88,35 @@ def test_fold(raw: str, key: str) -> None:
     long = f"{raw} . {raw}\n({raw}) " * 4  # folded a token at a time, remembered: the same key as whole
     assert len(long) >= textnorm.TOKENWISE_MIN_CHARS
     assert fold(long) == fold(long) == _fold_whole(long) == " ".join([key] * 12).strip()
+
+
+def test_words_of_scripts_without_spaces_are_character_bigrams() -> None:
+    assert textnorm.words("the envoy met 12 ministers") == ["the", "envoy", "met", "12", "ministers"]
+    assert textnorm.words(fold("外长会谈。")) == ["外长", "长会", "会谈"]
+    assert textnorm.words(fold("2026年 联合国Syria会议 和")) == ["2026", "年", "联合", "合国", "syria", "会议", "和"]
+    assert textnorm.words(fold("シリアの外相")) == ["シリ", "リア", "アの", "の外", "外相"]
+    assert textnorm.words("มอสโก") == ["มอ", "อส", "สโ", "โก"]
+    assert textnorm.words(fold("मंत्री ने कहा")) == ["मंत्री", "ने", "कहा"]  # written with spaces: words
+    assert [textnorm.unsegmented(w) for w in ("外长", "年", "มอ", "syria", "मंत्री", "12")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_the_marks_kept_in_words_are_the_unicode_combining_marks_outside_latin() -> None:
+    import unicodedata
+
+    marks, word = textnorm._marked_words()
+    for code in (0x093E, 0x094D, 0x0E31, 0x0E48, 0x09CD, 0x17B6, 0x102C):  # Devanagari, Thai, Bengali, Khmer, Myanmar
+        assert unicodedata.category(chr(code)) in ("Mn", "Mc")
+        assert marks.match(chr(code))
+    for char in ("\u0301", "a", "।", ",", "_", " "):  # Latin accents are composed and dropped; no letters
+        assert marks.match(char) is None
+    assert word.findall("a_b मंत्री, x") == ["a", "b", "मंत्री", "x"]
 
 
 def test_a_text_with_a_decomposed_accent_is_folded_whole() -> None:

@@ -6,7 +6,8 @@ An article becomes two sparse bags of weighted features, from its title and the 
   light stemming of Larkey et al. 2002: a conjunction, preposition or the article in front, a pronoun or
   plural ending behind); other words cut to their first ``PREFIX`` letters, which joins the forms of a word
   in the languages that inflect by endings (Russian, Turkish, German...) without a stemmer per language.
-  Words shorter than three letters are left out. There is no stopword list: how common a word is comes from
+  Words shorter than three letters are left out; the scripts written without spaces (Chinese, Japanese, Thai)
+  come as overlapping character bigrams (``textnorm.words``). There is no stopword list: how common a word is comes from
   the stream (``termstats``) and weighs it down.
 - **shared** features, the same in every language: the tagger's entity ids (countries too, weighted like any
   feature: how common they are decides their weight) and numbers of two to four digits (days, years, counts).
@@ -30,7 +31,7 @@ import orjson
 
 from streams.stages.dedup.fingerprint import text_digest
 from streams.stages.dedup.termstats import SHARED, SLOTS, feature_slots
-from streams.stages.textnorm import cached_map, fold
+from streams.stages.textnorm import cached_map, fold, unsegmented, words
 
 __all__ = [
     "BAGS_SCHEME",
@@ -59,7 +60,7 @@ MAX_CACHED = 100_000  # folded words remembered with their feature: about 15 MB 
 UNKNOWN_LANG = "und"  # the words' language of an article without one
 # The header's scheme: bump the version with any change the parameters do not show (``fold``, ``stem``, the
 # hash of ``termstats.feature_slots``; the header holds the slot count itself).
-BAGS_SCHEME = f"1|{BODY_CHARS}|{PREFIX}|{TITLE_WEIGHT}|{MIN_WORD}"
+BAGS_SCHEME = f"2|{BODY_CHARS}|{PREFIX}|{TITLE_WEIGHT}|{MIN_WORD}"
 
 
 def stem(word: str) -> str:
@@ -92,8 +93,8 @@ class Bags:
 
 
 def bags(title: str, body: str, tags: dict[str, Any] | None = None, body_chars: int = BODY_CHARS) -> Bags:
-    counts = Counter(_features(fold(body[:body_chars]).split()))
-    for feature in _features(fold(title).split()):
+    counts = Counter(_features(words(fold(body[:body_chars]))))
+    for feature in _features(words(fold(title))):
         counts[feature] += TITLE_WEIGHT
     counts.pop("", None)
     shared: dict[str, float] = {f: counts.pop(f) for f in [f for f in counts if f[0] == "#"]}
@@ -123,7 +124,7 @@ def _feature(word: str) -> str:
             return "#" + value
         if number or word.isdigit():
             return ""
-    if len(word) < MIN_WORD:
+    if len(word) < MIN_WORD and not unsegmented(word):  # a bigram of a script without spaces is a term
         return ""
     term = stem(word)
     return term if len(term) >= 2 else ""

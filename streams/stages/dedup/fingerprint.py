@@ -1,7 +1,8 @@
 """Fingerprints of an article's normalised text: word shingles, their MinHash, and LSH band keys.
 
-A shingle is three consecutive folded words. Its 32-bit hash is made from its words' hashes (blake2b, 64 bits,
-each distinct word hashed once and remembered), combined with two odd multipliers and mixed with the
+A shingle is three consecutive folded words (``textnorm.words``: character bigrams in Chinese, Japanese,
+Thai). Its 32-bit hash is made from its words' hashes (blake2b, 64 bits, each distinct word hashed once and
+remembered), combined with two odd multipliers and mixed with the
 MurmurHash3 finalizer, all of a text's shingles at once in numpy: hashing every shingle's text with blake2b,
 one call each, cost about 110 µs an article. The MinHash is datasketch's ``affine32`` scheme with its
 permutations drawn from ``SEED`` (a test checks the values against datasketch's own ``MinHash``), applied to
@@ -29,7 +30,7 @@ import numpy as np
 from datasketch import MinHash
 
 from streams.headers import HEADER_FINGERPRINT
-from streams.stages.textnorm import cached_map, fold
+from streams.stages.textnorm import cached_map, fold, words
 
 __all__ = [
     "FINGERPRINT_HEADER",
@@ -66,7 +67,7 @@ FINGERPRINT_HEADER = HEADER_FINGERPRINT  # the header that carries it (named in 
 # counts, then the shingle hashes (uint32, little-endian, sorted) and the band digests (8 bytes each, in band
 # order). A header of another scheme is recomputed. Bump the version with any change the parameters do not
 # show: the hash, ``textnorm.fold``, which text is shingled.
-_HEADER_VERSION = 2  # 2: shingles hashed from their words' hashes, bands mixed in numpy
+_HEADER_VERSION = 3  # 3: words with their combining marks, bigrams of scripts without spaces
 _SCHEME_ID = hashlib.blake2b(
     f"{_HEADER_VERSION}|{NUM_PERM}|{BANDS}|{ROWS}|{SHINGLE}|{SEED}|{SCHEME}".encode(), digest_size=4
 ).digest()
@@ -103,10 +104,10 @@ def _word_hash(word: str) -> int:
 def shingle_array(text: str) -> Any:
     """The distinct 32-bit hashes of the 3-word shingles of ``text`` (one of all its words when it has
     fewer), sorted, as a numpy array."""
-    words = fold(text).split()
-    if not words:
+    found = words(fold(text))  # Chinese, Japanese, Thai: character bigrams
+    if not found:
         return np.empty(0, dtype=np.uint32)
-    h = np.array(cached_map(_word_hash, words, _WORD_HASHES, MAX_CACHED), dtype=np.uint64)
+    h = np.array(cached_map(_word_hash, found, _WORD_HASHES, MAX_CACHED), dtype=np.uint64)
     k1, k2 = _COMBINE
     if len(h) >= SHINGLE:
         h = (h[:-2] * k1 + h[1:-1]) * k2 + h[2:]
