@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["cached_map", "fold", "has_arabic_script", "tokens", "unsegmented", "words"]
+__all__ = ["cached_map", "fold", "has_arabic_script", "has_unsegmented", "tokens", "unsegmented", "words"]
 
 T = TypeVar("T")
 
@@ -226,6 +226,11 @@ def words(folded: str) -> list[str]:
             else:
                 out.append(run)
     return out
+
+
+def has_unsegmented(text: str) -> bool:
+    """Whether ``text`` has a letter of a script written without spaces between words."""
+    return _UNSEGMENTED_CHAR.search(text) is not None
 
 
 def unsegmented(word: str) -> bool:

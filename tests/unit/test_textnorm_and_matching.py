@@ -167,6 +167,15 @@ def test_inflected_languages(lexicon: Lexicon) -> None:
     assert refs(lexicon, "Suriye müzakereleri") == ["country.SY", "talks"]
 
 
+def test_names_in_indic_scripts_take_their_case_endings(lexicon: Lexicon) -> None:
+    # Syria with a genitive or dative ending written onto it: Bengali, Tamil, Marathi, Gujarati; Hindi writes
+    # its postposition apart
+    for text in ("সিরিয়ার মন্ত্রী", "சிரியாவின் அமைச்சர்", "சிரியாவுக்கு", "सीरियाच्या मंत्र्यांनी", "સીરિયાના મંત્રી"):
+        assert refs(lexicon, text) == ["country.SY"], text
+    assert refs(lexicon, "सीरिया के विदेश मंत्री") == ["country.SY"]
+    assert refs(lexicon, "सीरियाआआआआआआआ") == []  # more than an ending: another word
+
+
 def test_names_match_at_both_ends_of_the_text(lexicon: Lexicon) -> None:
     assert refs(lexicon, "Pedersen") == ["person.envoy"]
     assert refs(lexicon, "visit") == ["visit"]

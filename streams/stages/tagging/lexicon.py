@@ -15,10 +15,10 @@ Where the data comes from (``streams.stages.tagging.sources``):
 
 Matching runs one Aho-Corasick automaton (pyahocorasick) over :func:`streams.stages.textnorm.fold`-ed text and
 keeps only matches on word boundaries. Arabic clitics (و ف ب ل ك and ال, alone or combined) and Hebrew
-prefixes (ו ה ב ל מ ש כ) may stand before a word; names in Cyrillic and ``*`` stems may take an ending; a
-Latin-script person or country may take the "s" of a possessive that lost its apostrophe (*Syrias*); names in
-scripts written without spaces (Chinese, Japanese, Thai) match inside a run of letters; nothing else matches
-inside another word.
+prefixes (ו ה ב ל מ ש כ) may stand before a word; names in Cyrillic or an Indic script and ``*`` stems may
+take an ending; a Latin-script person or country may take the "s" of a possessive that lost its apostrophe
+(*Syrias*); names in scripts written without spaces (Chinese, Japanese, Thai) match inside a run of letters;
+nothing else matches inside another word.
 """
 
 from __future__ import annotations
@@ -48,12 +48,9 @@ _ARABIC_PREFIXES = frozenset(
 ) | {"لل", "ولل", "فلل", "\u0644\u06d5", "\u0628\u06d5"}
 # Suffixes allowed on Arabic signal words (pronouns, dual and plural): زيارته, لقائهما, مباحثاتها.
 _ARABIC_SIGNAL_SUFFIXES = frozenset({"ه", "ها", "هم", "هما", "ان", "ين", "ون", "ات", "يه", "ي"})
-_RUSSIAN_ENDINGS = "аяоеьйыиуіїєъ"  # a final vowel a Cyrillic name drops before its case ending
 _HEBREW_PREFIXES = frozenset("והבלמשכ")  # conjunction, article and prepositions written onto the word
 MAX_HEBREW_PREFIX = 3
 MAX_STEM_ENDING = 6
-MAX_RU_NAME_ENDING = 3
-_CYRILLIC = re.compile("[\u0400-\u04ff]")
 _GREEK = re.compile("[\u0370-\u03ff]")
 _LATIN = re.compile("[a-z]")
 
@@ -270,10 +267,9 @@ def _insert(
     nospace = sources.is_nospace(key)
     if not key or (len(key) < (2 if nospace else 3) and not key.isdigit()):
         return
-    if is_entity and len(key) >= 5 and _CYRILLIC.search(key):  # Russian, Bulgarian, Ukrainian case endings
-        if key[-1] in _RUSSIAN_ENDINGS:
-            key = key[:-1]
-        open_end = max(open_end, MAX_RU_NAME_ENDING)
+    if is_entity:  # a case ending after a name in Cyrillic or an Indic script
+        key, ending = sources.name_ending(key)
+        open_end = max(open_end, ending)
     arabic = has_arabic_script(key)
     hebrew = lang == "he" or sources.script_lang(key) == "he"
     possessive = possessive and not ambiguous and bool(_LATIN.search(key)) and not open_end

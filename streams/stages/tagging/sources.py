@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from streams.stages.textnorm import fold, has_arabic_script
+from streams.stages.textnorm import fold, has_arabic_script, has_unsegmented
 
 __all__ = [
     "CUE_LANGS",
@@ -34,6 +34,7 @@ __all__ = [
     "body_names",
     "country_names",
     "is_nospace",
+    "name_ending",
     "script_lang",
     "syria_names",
     "syrian_cities",
@@ -54,14 +55,30 @@ _BODIES = {"UN": "organisation.united_nations", "EU": "organisation.european_uni
 SHORT = 5  # folded letters: names shorter than this are unclear outside the deep languages
 MIN_COUNTRY = 4  # folded letters: shorter country names of the other languages are left out
 
-# Scripts written without spaces between words: a name there is matched inside a run of letters.
-_NOSPACE = re.compile("[\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
+_RUSSIAN_ENDINGS = "аяоеьйыиуіїєъ"  # a final vowel a Cyrillic name drops before its case ending
+RU_NAME_ENDING = 3
+_INDIC = re.compile("[\u0900-\u0dff]")  # Devanagari to Sinhala
+INDIC_NAME_ENDING = 6  # code points, marks included: Tamil சிரியா + வுக்கு ("to Syria")
 _HEBREW = re.compile("[\u0590-\u05ff]")
 
 
 def is_nospace(text: str) -> bool:
-    return bool(_NOSPACE.search(text))
+    """Whether ``text`` is of a script written without spaces between words: a name there is matched inside a
+    run of letters."""
+    return has_unsegmented(text)
+
+
+def name_ending(key: str) -> tuple[str, int]:
+    """A folded name's matching form and how many letters of a case ending may follow it: a name in Cyrillic
+    (Russian, Bulgarian, Ukrainian) without its final vowel, and up to ``RU_NAME_ENDING``; one in an Indic
+    script, which writes endings onto names (Bengali সিরিয়ার, Tamil சிரியாவின், Marathi सीरियाच्या), as it is and up
+    to ``INDIC_NAME_ENDING``; others none. Short names take none: an ending would make other words of them."""
+    if len(key) >= 5 and _CYRILLIC.search(key):
+        return (key[:-1] if key[-1] in _RUSSIAN_ENDINGS else key), RU_NAME_ENDING
+    if len(key) >= 4 and _INDIC.search(key):
+        return key, INDIC_NAME_ENDING
+    return key, 0
 
 
 def script_lang(name: str) -> str:
