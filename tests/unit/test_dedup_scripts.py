@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from streams.stages.dedup.index import DedupIndex
 
 from .test_dedup import tagged
@@ -54,16 +56,6 @@ def warmed(lang: str) -> DedupIndex:
     return index
 
 
-def test_chinese_reports_of_one_meeting_share_a_story_and_another_event_does_not() -> None:
-    index = warmed("zh")
-    first = tagged("叙利亚外长在莫斯科会见俄罗斯外长", ZH_MEETING, DAY.format("08"), 1, "zh")
-    second = tagged("俄叙外长会谈聚焦阿斯塔纳进程", ZH_MEETING_AGAIN, DAY.format("11"), 2, "zh")
-    storm = tagged("台风登陆广东沿海", ZH_STORM, DAY.format("12"), 3, "zh")
-    verdicts = [index.check(a) for a in (first, second, storm)]
-    assert [v.duplicate for v in verdicts] == [False, False, False]
-    assert [v.story for v in verdicts] == [first.id, first.id, storm.id]
-
-
 def test_an_edited_chinese_republication_is_a_copy() -> None:
     index = DedupIndex({})
     original = tagged("叙利亚外长在莫斯科会见俄罗斯外长", ZH_MEETING, DAY.format("08"), 1, "zh")
@@ -80,10 +72,26 @@ def test_an_edited_chinese_republication_is_a_copy() -> None:
     assert (verdict.duplicate, verdict.dup_of, verdict.story) == (True, original.id, original.id)
 
 
-def test_hindi_reports_of_one_meeting_share_a_story() -> None:
-    index = warmed("hi")
-    first = tagged("सीरियाई विदेश मंत्री ने मॉस्को में लावरोव से मुलाकात की", HI_MEETING, DAY.format("08"), 1, "hi")
-    second = tagged("लावरोव और सीरियाई विदेश मंत्री की बातचीत", HI_MEETING_AGAIN, DAY.format("11"), 2, "hi")
+@pytest.mark.parametrize(
+    ("lang", "reports"),
+    [
+        ("zh", (("叙利亚外长在莫斯科会见俄罗斯外长", ZH_MEETING), ("俄叙外长会谈聚焦阿斯塔纳进程", ZH_MEETING_AGAIN))),
+        (
+            "hi",
+            (
+                ("सीरियाई विदेश मंत्री ने मॉस्को में लावरोव से मुलाकात की", HI_MEETING),
+                ("लावरोव और सीरियाई विदेश मंत्री की बातचीत", HI_MEETING_AGAIN),
+            ),
+        ),
+    ],
+)
+def test_reports_of_one_meeting_share_a_story_and_another_event_does_not(
+    lang: str, reports: tuple[tuple[str, str], ...]
+) -> None:
+    index = warmed(lang)
+    (title, body), (title_again, body_again) = reports
+    first = tagged(title, body, DAY.format("08"), 1, lang)
+    second = tagged(title_again, body_again, DAY.format("11"), 2, lang)
     storm = tagged("台风登陆广东沿海", ZH_STORM, DAY.format("12"), 3, "zh")
     verdicts = [index.check(a) for a in (first, second, storm)]
     assert [v.duplicate for v in verdicts] == [False, False, False]

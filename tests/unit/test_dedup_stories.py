@@ -315,6 +315,18 @@ def test_stories_are_rebuilt_from_the_texts_records_and_on_an_earlier_versions_s
     assert table.data[f"k:{story}"] == live
 
 
+def pump_reports() -> list[Article]:
+    """Three reports of one event, one an hour, each written apart."""
+    texts = (
+        "The water board of Qamishli and envoy Pedersen agreed on Monday to repair the Alouk pumps with donor funds.",
+        "Donors will pay for the Alouk pumps: Pedersen, the envoy, and the Qamishli water board agreed the repairs.",
+        "Repairs to the Alouk pumps near Qamishli start next week, Pedersen said after meeting the water board.",
+    )
+    return [
+        tagged(f"Alouk pumps to be repaired ({n})", text, DAY.format(f"0{n + 1}"), n) for n, text in enumerate(texts)
+    ]
+
+
 def test_a_report_restored_into_the_store_that_has_it_counts_once_in_its_story() -> None:
     """A worker stopped after a text's record reached the changelog but before Faust stored that offset finds
     the record in its store and restores it again on start: its story still counts each report once, with
@@ -325,14 +337,7 @@ def test_a_report_restored_into_the_store_that_has_it_counts_once_in_its_story()
 
     from streams.runtime.dedup_table import DedupTable
 
-    texts = (
-        "The water board of Qamishli and envoy Pedersen agreed on Monday to repair the Alouk pumps with donor funds.",
-        "Donors will pay for the Alouk pumps: Pedersen, the envoy, and the Qamishli water board agreed the repairs.",
-        "Repairs to the Alouk pumps near Qamishli start next week, Pedersen said after meeting the water board.",
-    )
-    reports = [
-        tagged(f"Alouk pumps to be repaired ({n})", text, DAY.format(f"0{n + 1}"), n) for n, text in enumerate(texts)
-    ]
+    reports = pump_reports()
     records: dict[str, object] = {}
     derived: dict[str, object] = {}
     index = DedupIndex(records, index=derived)
@@ -388,14 +393,7 @@ def test_a_restore_counts_a_report_once_whatever_the_story_lists(monkeypatch: py
 
     monkeypatch.setattr(storystep, "SUMMARY_MEMBERS", 1)
     monkeypatch.setattr(storystep, "COPY_MEMBERS", 1)
-    texts = (
-        "The water board of Qamishli and envoy Pedersen agreed on Monday to repair the Alouk pumps with donor funds.",
-        "Donors will pay for the Alouk pumps: Pedersen, the envoy, and the Qamishli water board agreed the repairs.",
-        "Repairs to the Alouk pumps near Qamishli start next week, Pedersen said after meeting the water board.",
-    )
-    reports = [
-        tagged(f"Alouk pumps to be repaired ({n})", text, DAY.format(f"0{n + 1}"), n) for n, text in enumerate(texts)
-    ]
+    reports = pump_reports()
     records: dict[str, Any] = {}
     derived: dict[str, Any] = {}
     index = DedupIndex(records, index=derived)
