@@ -176,6 +176,11 @@ def test_names_in_indic_scripts_take_their_case_endings(lexicon: Lexicon) -> Non
     assert refs(lexicon, "सीरियाआआआआआआआ") == []  # more than an ending: another word
 
 
+def test_names_in_georgian_and_armenian_take_their_case_endings(lexicon: Lexicon) -> None:
+    for text in ("სირია", "სირიის მთავრობა", "სირიაში", "Սիրիա", "Սիրիայի կառավարություն", "Սիրիայից"):
+        assert refs(lexicon, text) == ["country.SY"], text
+
+
 def test_names_match_at_both_ends_of_the_text(lexicon: Lexicon) -> None:
     assert refs(lexicon, "Pedersen") == ["person.envoy"]
     assert refs(lexicon, "visit") == ["visit"]

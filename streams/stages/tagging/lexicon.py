@@ -15,10 +15,10 @@ Where the data comes from (``streams.stages.tagging.sources``):
 
 Matching runs one Aho-Corasick automaton (pyahocorasick) over :func:`streams.stages.textnorm.fold`-ed text and
 keeps only matches on word boundaries. Arabic clitics (و ف ب ل ك and ال, alone or combined) and Hebrew
-prefixes (ו ה ב ל מ ש כ) may stand before a word; names in Cyrillic or an Indic script and ``*`` stems may
-take an ending; a Latin-script person or country may take the "s" of a possessive that lost its apostrophe
-(*Syrias*); names in scripts written without spaces (Chinese, Japanese, Thai) match inside a run of letters;
-nothing else matches inside another word.
+prefixes (ו ה ב ל מ ש כ) may stand before a word; names in Cyrillic, an Indic script, Georgian or Armenian
+and ``*`` stems may take an ending (``sources.name_ending``); a Latin-script person or country may take the
+"s" of a possessive that lost its apostrophe (*Syrias*); names in scripts written without spaces (Chinese,
+Japanese, Thai) match inside a run of letters; nothing else matches inside another word.
 """
 
 from __future__ import annotations

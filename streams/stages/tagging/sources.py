@@ -60,6 +60,9 @@ _RUSSIAN_ENDINGS = "аяоеьйыиуіїєъ"  # a final vowel a Cyrillic name
 RU_NAME_ENDING = 3
 _INDIC = re.compile("[\u0900-\u0dff]")  # Devanagari to Sinhala
 INDIC_NAME_ENDING = 6  # code points, marks included: Tamil சிரியா + வுக்கு ("to Syria")
+_ARMENIAN = re.compile("[\u0530-\u058f]")
+_GEORGIAN = re.compile("[\u10a0-\u10ff]")
+CAUCASIAN_NAME_ENDING = 6  # Georgian სირი(ა) + ისთვის ("for Syria"), Armenian սիրիա + յից ("from Syria")
 _HEBREW = re.compile("[\u0590-\u05ff]")
 
 
@@ -73,11 +76,16 @@ def name_ending(key: str) -> tuple[str, int]:
     """A folded name's matching form and how many letters of a case ending may follow it: a name in Cyrillic
     (Russian, Bulgarian, Ukrainian) without its final vowel, and up to ``RU_NAME_ENDING``; one in an Indic
     script, which writes endings onto names (Bengali সিরিয়ার, Tamil சிரியாவின், Marathi सीरियाच्या), as it is and up
-    to ``INDIC_NAME_ENDING``; others none. Short names take none: an ending would make other words of them."""
+    to ``INDIC_NAME_ENDING``; in Georgian without its final -ა (სირიის), in Armenian as it is (սիրիայի), up to
+    ``CAUCASIAN_NAME_ENDING``; others none. Short names take none: an ending would make other words of them."""
     if len(key) >= 5 and _CYRILLIC.search(key):
         return (key[:-1] if key[-1] in _RUSSIAN_ENDINGS else key), RU_NAME_ENDING
     if len(key) >= 4 and _INDIC.search(key):
         return key, INDIC_NAME_ENDING
+    if len(key) >= 5 and _GEORGIAN.search(key):
+        return (key[:-1] if key[-1] == "ა" else key), CAUCASIAN_NAME_ENDING
+    if len(key) >= 5 and _ARMENIAN.search(key):
+        return key, CAUCASIAN_NAME_ENDING
     return key, 0
 
 
