@@ -162,7 +162,8 @@ def _marked_words() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 def _lowered(text: str) -> str:
-    """Letters mapped, Arabic marks and the possessive dropped, case-folded: folding before composition."""
+    """Letters mapped, Arabic and Hebrew marks and the possessive dropped, case-folded: folding before
+    composition."""
     if not (_ASCII_KEPT and text.isascii()):
         text = _MAPPED.sub(_mapped, text)
     text = _OPTIONAL_MARKS.sub("", text)

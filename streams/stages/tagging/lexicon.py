@@ -267,7 +267,7 @@ def _insert(
     nospace = sources.is_nospace(key)
     if not key or (len(key) < (2 if nospace else 3) and not key.isdigit()):
         return
-    if is_entity:  # a case ending after a name in Cyrillic or an Indic script
+    if is_entity:  # a case ending after a name in Cyrillic, an Indic script, Georgian or Armenian
         key, ending = sources.name_ending(key)
         open_end = max(open_end, ending)
     arabic = has_arabic_script(key)
