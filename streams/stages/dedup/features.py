@@ -7,8 +7,8 @@ An article becomes two sparse bags of weighted features, from its title and the 
   plural ending behind); other words cut to their first ``PREFIX`` letters, which joins the forms of a word
   in the languages that inflect by endings (Russian, Turkish, German...) without a stemmer per language.
   Words shorter than three letters are left out; the scripts written without spaces (Chinese, Japanese, Thai)
-  come as overlapping character bigrams (``textnorm.words``). There is no stopword list: how common a word is comes from
-  the stream (``termstats``) and weighs it down.
+  come as overlapping character bigrams (``textnorm.words``). There is no stopword list: how common a word is
+  comes from the stream (``termstats``) and weighs it down.
 - **shared** features, the same in every language: the tagger's entity ids (countries too, weighted like any
   feature: how common they are decides their weight) and numbers of two to four digits (days, years, counts).
 

@@ -2,9 +2,9 @@
 
 A shingle is three consecutive folded words (``textnorm.words``: character bigrams in Chinese, Japanese,
 Thai). Its 32-bit hash is made from its words' hashes (blake2b, 64 bits, each distinct word hashed once and
-remembered), combined with two odd multipliers and mixed with the
-MurmurHash3 finalizer, all of a text's shingles at once in numpy: hashing every shingle's text with blake2b,
-one call each, cost about 110 µs an article. The MinHash is datasketch's ``affine32`` scheme with its
+remembered), combined with two odd multipliers and mixed with the MurmurHash3 finalizer, all of a text's
+shingles at once in numpy: hashing every shingle's text with blake2b, one call each, cost about 110 µs an
+article. The MinHash is datasketch's ``affine32`` scheme with its
 permutations drawn from ``SEED`` (a test checks the values against datasketch's own ``MinHash``), applied to
 all shingles at once; each band's three values are mixed into its 64-bit key the same way. Everything is
 pinned, so fingerprints stay the same across library releases and processes (Python's ``hash`` is salted);

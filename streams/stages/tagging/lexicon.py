@@ -37,7 +37,7 @@ from streams.stages.tagging import sources
 from streams.stages.tagging.data import load_data, merge_signals, qualified_forms, taken_spellings
 from streams.stages.tagging.shortforms import ShortForms
 from streams.stages.tagging.sources import LANGS
-from streams.stages.textnorm import fold, has_arabic_script
+from streams.stages.textnorm import fold, has_arabic_script, has_unsegmented
 
 __all__ = ["LANGS", "Entity", "Hit", "Lexicon", "Signal", "default_lexicon", "merge_signals"]
 
@@ -264,7 +264,7 @@ def _insert(
     if word.endswith("*"):
         word, open_end = word[:-1], MAX_STEM_ENDING
     key = fold(word)
-    nospace = sources.is_nospace(key)
+    nospace = has_unsegmented(key)  # a name there is matched inside a run of letters
     if not key or (len(key) < (2 if nospace else 3) and not key.isdigit()):
         return
     if is_entity:  # a case ending after a name in Cyrillic, an Indic script, Georgian or Armenian

@@ -33,7 +33,6 @@ __all__ = [
     "SYRIA_LANGS",
     "body_names",
     "country_names",
-    "is_nospace",
     "name_ending",
     "script_lang",
     "syria_names",
@@ -66,12 +65,6 @@ CAUCASIAN_NAME_ENDING = 6  # Georgian სირი(ა) + ისთვის ("f
 _HEBREW = re.compile("[\u0590-\u05ff]")
 
 
-def is_nospace(text: str) -> bool:
-    """Whether ``text`` is of a script written without spaces between words: a name there is matched inside a
-    run of letters."""
-    return has_unsegmented(text)
-
-
 def name_ending(key: str) -> tuple[str, int]:
     """A folded name's matching form and how many letters of a case ending may follow it: a name in Cyrillic
     (Russian, Bulgarian, Ukrainian) without its final vowel, and up to ``RU_NAME_ENDING``; one in an Indic
@@ -98,7 +91,7 @@ def script_lang(name: str) -> str:
         return "ru"
     if _HEBREW.search(name):
         return "he"
-    if is_nospace(name):
+    if has_unsegmented(name):
         return "zh"
     return "en"
 
@@ -107,7 +100,7 @@ def _unclear(name: str, lang: str) -> bool:
     if lang in LANGS:
         return False
     key = fold(name)
-    return len(key) < (2 if is_nospace(key) else SHORT)
+    return len(key) < (2 if has_unsegmented(key) else SHORT)
 
 
 def _own_territories(identifier: str) -> dict[str, str]:
@@ -155,7 +148,7 @@ def country_names() -> Iterator[tuple[str, str, str, str, bool]]:
             if not name:
                 continue
             key = fold(name)
-            if lang not in LANGS and code != "SY" and len(key) < (2 if is_nospace(key) else MIN_COUNTRY):
+            if lang not in LANGS and code != "SY" and len(key) < (2 if has_unsegmented(key) else MIN_COUNTRY):
                 continue
             yield code, english_name, lang, name, _unclear(name, lang)
 
@@ -192,7 +185,7 @@ def _keep_alternate(name: str) -> bool:
     first = name[:1]
     if first.lower() != first.upper():  # a script with capitals: Latin, Cyrillic, Greek, Armenian...
         return first.isupper() and len(name) >= 4
-    if is_nospace(name):
+    if has_unsegmented(name):
         return len(key) >= 2
     return len(key.replace(" ", "")) >= 3 and unicodedata.category(first).startswith("L")
 
