@@ -5,6 +5,7 @@ One function, :func:`fold`, turns text in any of our scripts into a key where sp
 - Arabic: diacritics and tatweel dropped; alef with hamza or madda and alef wasla to bare alef; alef maqsura
   to yeh; taa marbuta to heh; hamza on waw/yeh to the bare letter.
 - Persian: Farsi yeh and keheh to their Arabic forms, so ایران and ايران meet; zero-width non-joiner to space.
+- Urdu: heh goal and heh doachashmee to heh, yeh barree to yeh, so Urdu وزیر خارجہ meets Persian وزیر خارجه.
 - Digits: Eastern Arabic and Persian digits to ASCII.
 - Latin and Cyrillic: case-folded, accents stripped; Turkish dotted and dotless i both to ``i``;
   ``ё`` to ``е``.
@@ -42,6 +43,14 @@ _ARABIC_MAP = {
     "\u06cc": "\u064a",  # Persian ی -> ي
     "\u06a9": "\u0643",  # Persian ک -> ك
     "\u06c0": "\u0647",  # ۀ -> ه
+    # Urdu (and Punjabi, Sindhi, Pashto in Arabic script), as Lucene's Persian normaliser folds them: heh goal
+    # and heh doachashmee to heh, yeh barree to yeh, teh marbuta goal as teh marbuta; with hamza too
+    "\u06c1": "\u0647",  # ہ -> ه
+    "\u06c2": "\u0647",  # ۂ -> ه
+    "\u06c3": "\u0647",  # ۃ -> ه
+    "\u06be": "\u0647",  # ھ -> ه
+    "\u06d2": "\u064a",  # ے -> ي
+    "\u06d3": "\u064a",  # ۓ -> ي
     "\u200c": " ",  # zero-width non-joiner
     "\u0640": "",  # tatweel
     "İ": "i",

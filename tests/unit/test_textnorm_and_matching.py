@@ -70,6 +70,9 @@ def refs(lexicon: Lexicon, text: str) -> list[str]:
         ("مصطفى", "مصطفي"),
         ("ایران", "ايران"),
         ("کرد", "كرد"),
+        ("وزیر خارجہ نے کہا", "وزير خارجه ني كها"),  # Urdu heh goal, yeh barree, heh doachashmee: as Persian
+        ("سوریۂ بھارت", "سوريه بهارت"),  # heh goal with hamza, one letter
+        ("سوری\u06c1\u0654", "سوريه"),  # ...or heh goal and a hamza above, dropped as a mark
         ("İSTANBUL ılık", "istanbul ilik"),
         ("Syria's envoy", "syria envoy"),
         ("Ёлка", "елка"),

@@ -41,7 +41,7 @@ __all__ = [
 
 LANGS = ("ar", "en", "tr", "ru", "fa", "fr")
 # languages with signal terms: signals.yaml, signals_langs.yaml, signals_world.yaml
-CUE_LANGS = (*LANGS, "de", "it", "es", "pt", "bg", "nl", "pl", "uk", "el", "he", "id", "zh", "ja", "hi")
+CUE_LANGS = (*LANGS, "de", "it", "es", "pt", "bg", "nl", "pl", "uk", "el", "he", "id", "zh", "ja", "hi", "ur")
 NAME_LANGS = (
     *LANGS,
     *("de", "it", "es", "pt", "nl", "pl", "bg", "uk", "el", "he", "id", "ms", "ku", "sv", "da", "nb", "fi"),
