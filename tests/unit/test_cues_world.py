@@ -1,6 +1,6 @@
-"""Cue words in Dutch, Polish, Ukrainian, Greek, Hebrew, Indonesian, Chinese, Japanese and Hindi
-(``streams/data/signals_world.yaml``): diplomacy and conflict found in each, routes that follow, and ordinary words
-of other languages that the new terms must not take.
+"""Cue words in Dutch, Polish, Ukrainian, Greek, Hebrew, Indonesian, Chinese, Japanese, Hindi, Swedish and Kurdish
+(Kurmanji, Sorani) (``streams/data/signals_world.yaml``; Urdu has its own tests): diplomacy and conflict found in
+each, routes that follow, and ordinary words of other languages that the new terms must not take.
 
 Sentences here are written for these tests.
 """
@@ -20,7 +20,7 @@ from streams.stages.tagging.tagger import tag
 from streams.stages.textnorm import fold
 
 RULES = load_rules()
-WORLD = ("nl", "pl", "uk", "el", "he", "id", "zh", "ja", "hi")
+WORLD = ("nl", "pl", "uk", "el", "he", "id", "zh", "ja", "hi", "sv", "ku", "ckb")
 DIPLOMACY = {s.id for s in default_lexicon().signals.values() if s.kind == "diplomacy"}
 CONFLICT = {s.id for s in default_lexicon().signals.values() if s.kind == "conflict"}
 
@@ -86,6 +86,22 @@ DIPLOMATIC = [
         "सीरिया के विदेश मंत्री ने संयुक्त राष्ट्र के विशेष दूत से मुलाकात की और युद्धविराम पर बातचीत की।",
         {"foreign_ministry", "envoy", "meeting_strong", "ceasefire", "talks"},
     ),
+    (
+        "sv",
+        "Syriens utrikesminister träffade FN:s sändebud i Genève för samtal om vapenvila och sanktioner.",
+        {"foreign_ministry", "meeting_strong", "envoy", "talks", "ceasefire", "sanctions"},
+    ),
+    (
+        "ku",
+        "Wezîrê derve yê Sûriyeyê bi nûnerê taybet ê NY re hevdîtin kir û li ser agirbestê danûstandin kirin.",
+        {"foreign_ministry", "envoy", "meeting_strong", "ceasefire", "talks"},
+    ),
+    (
+        "ckb",
+        "وەزیری دەرەوەی سووریا لەگەڵ نێردەی تایبەتی نەتەوە یەکگرتووەکان کۆبووەوە و دەربارەی ئاگربەست و سزاکان "
+        "گفتوگۆیان کرد.",
+        {"foreign_ministry", "envoy", "meeting_strong", "ceasefire", "sanctions"},
+    ),
 ]
 
 MILITARY = [
@@ -122,6 +138,13 @@ MILITARY = [
         {"airstrikes", "casualties", "military", "shelling"},
     ),
     ("hi", "इदलिब में हवाई हमले में दस लोगों की मौत हो गई और कई घायल हुए।", {"airstrikes", "casualties"}),
+    ("sv", "Flyganfall mot Idlib: tolv människor dödades och många skadades.", {"airstrikes", "casualties"}),
+    (
+        "ku",
+        "Di êrişa asmanî ya li ser Idlibê de deh kes hatin kuştin û gelek birîndar bûn.",
+        {"airstrikes", "casualties"},
+    ),
+    ("ckb", "لە هێرشی ئاسمانی بۆ سەر ئیدلب دە کەس کوژران و چەندین کەسی تر بریندار بوون.", {"airstrikes", "casualties"}),
 ]
 
 
@@ -158,6 +181,9 @@ def test_a_diplomatic_headline_reaches_the_route(lang: str, text: str, expected:
         ("zh", "叙利亚伊德利卜遭空袭，造成十二人死亡"),
         ("ja", "シリア北部イドリブで空爆、10人が死亡"),
         ("hi", "सीरिया के इदलिब में हवाई हमले में दस लोगों की मौत"),
+        ("sv", "Syrien: tolv dödades i flyganfall mot Idlib"),
+        ("ku", "Sûriye: di êrişa asmanî ya li ser Idlibê de deh kes hatin kuştin"),
+        ("ckb", "سووریا: لە هێرشی ئاسمانی بۆ سەر ئیدلب دە کەس کوژران"),
     ],
 )
 def test_a_military_headline_about_syria_is_not_diplomacy(lang: str, title: str) -> None:
@@ -179,6 +205,9 @@ def test_a_military_headline_about_syria_is_not_diplomacy(lang: str, title: str)
         ("全国会议在北京举行", "parliament"),  # Chinese "national conference" holds 国会 (a parliament)
         ("人気アイドルが来日", "economy_weak"),  # Japanese "idol" holds ドル (dollar)
         ("जानेवाले लोग", "peace_venues"),  # Hindi "those going": its consonants spell Geneva
+        ("Wir müssen jetzt handeln", "trade"),  # German "to act", not Swedish "the trade"
+        ("O telefone tocou duas vezes", "phone_call"),  # Portuguese "telephone", not Kurmanji "by phone"
+        ("Yardıma erişen aileler", "attack"),  # Turkish "reaching" folds as Kurmanji "attacks" would: left out
     ],
 )
 def test_ordinary_words_elsewhere_are_not_cues(text: str, absent: str) -> None:

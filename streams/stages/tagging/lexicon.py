@@ -10,8 +10,9 @@ Where the data comes from (``streams.stages.tagging.sources``):
   us, merged over the above by id;
 - diplomatic and non-diplomatic signal terms per language: ``streams/data/signals.yaml``,
   ``signals_langs.yaml`` (German, Italian, Spanish, Portuguese, Bulgarian) and ``signals_world.yaml`` (Dutch,
-  Polish, Ukrainian, Greek, Hebrew, Indonesian, Chinese, Japanese, Hindi, Urdu), merged by topic; topics marked
-  ``scope: title`` (speech-act verbs, modals) live in a second, small automaton run over headlines only.
+  Polish, Ukrainian, Greek, Hebrew, Indonesian, Chinese, Japanese, Hindi, Urdu, Swedish, Kurmanji, Sorani), merged
+  by topic; topics marked ``scope: title`` (speech-act verbs, modals) live in a second, small automaton run over
+  headlines only.
 
 Matching runs one Aho-Corasick automaton (pyahocorasick) over :func:`streams.stages.textnorm.fold`-ed text and
 keeps only matches on word boundaries. Arabic clitics (و ف ب ل ك and ال, alone or combined) and Hebrew

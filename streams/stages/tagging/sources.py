@@ -41,7 +41,10 @@ __all__ = [
 
 LANGS = ("ar", "en", "tr", "ru", "fa", "fr")
 # languages with signal terms: signals.yaml, signals_langs.yaml, signals_world.yaml
-CUE_LANGS = (*LANGS, "de", "it", "es", "pt", "bg", "nl", "pl", "uk", "el", "he", "id", "zh", "ja", "hi", "ur")
+CUE_LANGS = (
+    *(*LANGS, "de", "it", "es", "pt", "bg", "nl", "pl", "uk", "el", "he", "id", "zh", "ja", "hi"),
+    *("ur", "sv", "ku", "kmr", "ckb"),  # Kurmanji is "ku" or "kmr", Sorani "ckb"
+)
 NAME_LANGS = (
     *LANGS,
     *("de", "it", "es", "pt", "nl", "pl", "bg", "uk", "el", "he", "id", "ms", "ku", "sv", "da", "nb", "fi"),
