@@ -21,7 +21,9 @@ first 300 characters and answers when it is sure (its own "reliable" flag and 80
 of one of our languages and the declared language, if any, agrees; anything else (unsure, another language,
 a hint it contradicts, input it refuses: control characters and noncharacters) goes the way above. On the dev
 items it is about a quarter of the CPU and gets more titles right (English headlines the trigram models took
-for French); docs/parsing.md has the numbers.
+for French); docs/parsing.md has the numbers. It alone answers the further languages the tagger reads
+(``FIRST_PASS_ONLY``: Dutch, Polish, Ukrainian, Greek, Chinese, Hindi, Swedish...), which the rules above cannot
+tell (they made Dutch German and Ukrainian Russian); from a short Latin-script sample only as declared.
 """
 
 from __future__ import annotations
@@ -32,11 +34,20 @@ from typing import Any
 
 import pycld2
 
-__all__ = ["SUPPORTED", "detect_language", "set_accuracy"]
+__all__ = ["FIRST_PASS_ONLY", "KNOWN", "SUPPORTED", "detect_language", "set_accuracy"]
 
 ARABIC_SCRIPT = ("ar", "fa", "ur", "ku")
 LATIN_SCRIPT = ("en", "tr", "fr", "de", "it", "pt", "es")
 SUPPORTED = (*ARABIC_SCRIPT, *LATIN_SCRIPT, "ru", "he")
+# Further languages the tagger reads (cue words, or the names of countries or of Syria) that pycld2 may answer when
+# it is sure of them; the script rules and lingua know only ``SUPPORTED``. Without them Dutch was German, Ukrainian
+# Russian, Chinese whatever the feed said.
+FIRST_PASS_ONLY = (
+    *("nl", "pl", "uk", "el", "bg", "id", "ms", "sv", "da", "nb", "fi", "cs", "sk", "hu", "ro", "hr", "sr", "sl"),
+    *("lt", "lv", "et", "ca", "az", "kk", "sq", "mk", "vi", "sw", "ha", "uz"),
+    *("zh", "ja", "ko", "hi", "bn", "ta", "mr", "ne", "pa", "gu", "th", "ka", "hy", "ps"),
+)
+KNOWN = (*SUPPORTED, *FIRST_PASS_ONLY)
 
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 # Letters Persian, Urdu or Kurdish add to the Arabic alphabet (پ چ ژ گ ک ی ۀ ٹ ڈ ڑ ں ھ ہ ے ە ێ ۆ ڵ ڕ ڤ):
@@ -52,7 +63,7 @@ SHORT_SAMPLE = 120  # characters; below this lingua's trigram evidence is thin, 
 LINGUA_SAMPLE = 240  # characters given to lingua: enough for its trigrams, and its time grows with length
 CLD2_SAMPLE = 300  # characters given to pycld2
 CLD2_MIN_PERCENT = 80  # share of the sample pycld2 must give one language (mixed text goes to the script rules)
-_CLD2_CODES = {"iw": "he"}  # CLD2's older codes for our languages
+_CLD2_CODES = {"iw": "he", "no": "nb", "zh-Hant": "zh"}  # CLD2's codes for ours (Norwegian: Bokmål, as CLDR)
 
 _mode = {"accuracy": "low"}
 
@@ -93,9 +104,15 @@ def _cld2(sample: str) -> tuple[str, float] | None:
         return None
     _, code, percent, _ = details[0]
     code = _CLD2_CODES.get(code, code)
-    if code not in SUPPORTED or percent < CLD2_MIN_PERCENT:
+    if code not in KNOWN or percent < CLD2_MIN_PERCENT:
         return None
     return (code, percent / 100)
+
+
+def _short_latin(sample: str) -> bool:
+    """Whether ``sample`` is shorter than ``SHORT_SAMPLE`` and mostly Latin letters (a few words of a script
+    with more to tell, Chinese, Greek, Ukrainian, say more)."""
+    return len(sample) < SHORT_SAMPLE and 2 * len(_LATIN.findall(sample)) > len(sample)
 
 
 def detect_language(text: str, hint: str | None = None, *, first_pass: bool = True) -> tuple[str, float]:
@@ -104,7 +121,10 @@ def detect_language(text: str, hint: str | None = None, *, first_pass: bool = Tr
     sample = " ".join(text.split())[:400]
     if first_pass and sample:
         found = _cld2(sample[:CLD2_SAMPLE])
-        if found is not None and (hint is None or hint == found[0]):
+        # a further language from a short Latin-script sample only as declared: CLD2 took a few English headlines
+        # for Indonesian, a German one for Danish
+        short = found is not None and found[0] in FIRST_PASS_ONLY and _short_latin(sample)
+        if found is not None and (hint == found[0] or (hint is None and not short)):
             return (found[0], round(found[1], 3))
     counts = {
         "arabic": len(_ARABIC.findall(sample)),
