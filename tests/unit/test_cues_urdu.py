@@ -120,6 +120,23 @@ def test_agence_france_presse_is_not_france() -> None:
     assert entities("فرانسیسی صدر").get("country.FR") is False  # Urdu's adjective names France
 
 
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("بامداد امروز باران بارید", "humanitarian_weak"),  # Persian "dawn" holds Urdu امداد (aid)
+        ("قطع امدادات الوقود", "humanitarian_weak"),  # Arabic "supplies": Urdu words take no Arabic suffixes
+        ("گرفتار تورم شدیم", "security_arrests"),  # Persian "caught up in", not Urdu "arrested"
+    ],
+)
+def test_persian_and_arabic_words_are_not_urdu_cues(text: str, absent: str) -> None:
+    assert absent not in set(tag(text, "")["topics"])
+
+
+def test_urdu_names_take_no_arabic_clitics() -> None:
+    assert "country.RU" not in entities("بروس ویلیس")  # Bruce: ب + روس is no Urdu way of writing Russia
+    assert entities("روس کے صدر").get("country.RU") is False
+
+
 def test_a_session_of_the_assembly_is_not_a_summit() -> None:
     found = set(tag("قومی اسمبلی کے اجلاس میں بجٹ پر بحث", "")["topics"])
     assert "parliament" in found

@@ -88,7 +88,7 @@ DIPLOMATIC = [
     ),
     (
         "sv",
-        "Syriens utrikesminister träffade FN:s sändebud i Genève för samtal om vapenvila och sanktioner.",
+        "Syriens utrikesminister sammanträffade med FN:s sändebud i Genève för samtal om vapenvila och sanktioner.",
         {"foreign_ministry", "meeting_strong", "envoy", "talks", "ceasefire", "sanctions"},
     ),
     (
@@ -208,6 +208,8 @@ def test_a_military_headline_about_syria_is_not_diplomacy(lang: str, title: str)
         ("Wir müssen jetzt handeln", "trade"),  # German "to act", not Swedish "the trade"
         ("O telefone tocou duas vezes", "phone_call"),  # Portuguese "telephone", not Kurmanji "by phone"
         ("Yardıma erişen aileler", "attack"),  # Turkish "reaching" folds as Kurmanji "attacks" would: left out
+        ("Missilen träffade ett bostadshus", "meeting_strong"),  # Swedish "hit", not "met"
+        ("Kami akan datang besok pagi", "visit"),  # Indonesian "tomorrow" is Swedish "visit" folded: left out
     ],
 )
 def test_ordinary_words_elsewhere_are_not_cues(text: str, absent: str) -> None:

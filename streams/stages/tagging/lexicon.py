@@ -271,7 +271,7 @@ def _insert(
     if is_entity:  # a case ending after a name in Cyrillic, an Indic script, Georgian or Armenian
         key, ending = sources.name_ending(key)
         open_end = max(open_end, ending)
-    arabic = has_arabic_script(key)
+    arabic = has_arabic_script(key) and lang != "ur"  # Urdu writes no Arabic clitics: its words are whole
     hebrew = lang == "he" or sources.script_lang(key) == "he"
     possessive = possessive and not ambiguous and bool(_LATIN.search(key)) and not open_end
     variants = [key]
@@ -299,7 +299,7 @@ def _insert(
                         is_entity,
                         other.lang,
                         max(other.open_end, open_end),
-                        arabic,
+                        other.arabic or arabic,  # an Arabic or Persian spelling keeps its clitics
                         other.ambiguous and ambiguous,
                         other.qualified or qualified,
                         other.hebrew or hebrew,
