@@ -82,7 +82,7 @@ def test_a_lone_surrogate_is_replaced_not_raised() -> None:
 def test_the_first_pass_answers_the_further_languages_the_tagger_reads(text: str, code: str) -> None:
     assert code in langid.FIRST_PASS_ONLY
     assert len(text) >= langid.SHORT_SAMPLE or code == "zh"
-    assert langid.detect_language(text)[0] == code  # before: Russian, German, German, the hint or "und"
+    assert langid.detect_language(text)[0] == code  # the rules alone: Russian, German, German, "und"
 
 
 def test_a_further_language_on_a_short_sample_only_as_declared() -> None:
@@ -91,7 +91,7 @@ def test_a_further_language_on_a_short_sample_only_as_declared() -> None:
     assert found is not None
     assert found[0] == "nl"
     assert langid.detect_language(short, hint="nl")[0] == "nl"
-    assert langid.detect_language(short)[0] in langid.LATIN_SCRIPT  # as before: CLD2 is sure too soon
+    assert langid.detect_language(short)[0] in langid.LATIN_SCRIPT  # the rules answer: CLD2 was sure too soon
 
 
 def test_a_contradicted_hint_and_languages_not_ours_go_the_former_way(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,7 +23,7 @@ a hint it contradicts, input it refuses: control characters and noncharacters) g
 items it is about a quarter of the CPU and gets more titles right (English headlines the trigram models took
 for French); docs/parsing.md has the numbers. It alone answers the further languages the tagger reads
 (``FIRST_PASS_ONLY``: Dutch, Polish, Ukrainian, Greek, Chinese, Hindi, Swedish...), which the rules above cannot
-tell (they made Dutch German and Ukrainian Russian); from a short Latin-script sample only as declared.
+tell (they would make Dutch German and Ukrainian Russian); from a short Latin-script sample only as declared.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ ARABIC_SCRIPT = ("ar", "fa", "ur", "ku")
 LATIN_SCRIPT = ("en", "tr", "fr", "de", "it", "pt", "es")
 SUPPORTED = (*ARABIC_SCRIPT, *LATIN_SCRIPT, "ru", "he")
 # Further languages the tagger reads (cue words, or the names of countries or of Syria) that pycld2 may answer when
-# it is sure of them; the script rules and lingua know only ``SUPPORTED``. Without them Dutch was German, Ukrainian
-# Russian, Chinese whatever the feed said.
+# it is sure of them; the script rules and lingua know only ``SUPPORTED`` (they would make Dutch German, Ukrainian
+# Russian, and leave Chinese to the feed's word).
 FIRST_PASS_ONLY = (
     *("nl", "pl", "uk", "el", "bg", "id", "ms", "sv", "da", "nb", "fi", "cs", "sk", "hu", "ro", "hr", "sr", "sl"),
     *("lt", "lv", "et", "ca", "az", "kk", "sq", "mk", "vi", "sw", "ha", "uz"),
