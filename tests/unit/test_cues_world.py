@@ -209,6 +209,7 @@ def test_a_military_headline_about_syria_is_not_diplomacy(lang: str, title: str)
         ("O telefone tocou duas vezes", "phone_call"),  # Portuguese "telephone", not Kurmanji "by phone"
         ("Yardıma erişen aileler", "attack"),  # Turkish "reaching" folds as Kurmanji "attacks" would: left out
         ("Missilen träffade ett bostadshus", "meeting_strong"),  # Swedish "hit", not "met"
+        ("Det säger hon i ett samtal med TT", "talks"),  # a Swedish interview, not talks
         ("Kami akan datang besok pagi", "visit"),  # Indonesian "tomorrow" is Swedish "visit" folded: left out
     ],
 )
