@@ -43,8 +43,8 @@ _ARABIC_MAP = {
     "\u06cc": "\u064a",  # Persian ی -> ي
     "\u06a9": "\u0643",  # Persian ک -> ك
     "\u06c0": "\u0647",  # ۀ -> ه
-    # Urdu (and Punjabi, Sindhi, Pashto in Arabic script), as Lucene's Persian normaliser folds them: heh goal
-    # and heh doachashmee to heh, yeh barree to yeh, teh marbuta goal as teh marbuta; with hamza too
+    # Urdu (and Punjabi, Sindhi, Pashto in Arabic script): heh goal and yeh barree as Lucene's Persian normaliser
+    # folds them, heh doachashmee to heh too, teh marbuta goal as teh marbuta; their hamza forms alike
     "\u06c1": "\u0647",  # ہ -> ه
     "\u06c2": "\u0647",  # ۂ -> ه
     "\u06c3": "\u0647",  # ۃ -> ه

@@ -3,8 +3,7 @@
 ``streams/data/entities.yaml`` and ``signals.yaml`` hold the six languages we tag deeply; ``entities_langs.yaml``
 adds names in further languages, merged by entity id; ``signals_langs.yaml`` (German, Italian, Spanish, Portuguese,
 Bulgarian) and ``signals_world.yaml`` (Dutch, Polish, Ukrainian, Greek, Hebrew, Indonesian, Chinese, Japanese,
-Hindi, Urdu,
-Swedish, Kurmanji, Sorani) add cue words, merged by topic id.
+Hindi, Urdu, Swedish, Kurmanji, Sorani) add cue words, merged by topic id.
 """
 
 from __future__ import annotations
